@@ -1,0 +1,63 @@
+/**
+ * webtls: TLS 1.3 and 1.2 in TypeScript with the concepts of Python's `ssl` module, all
+ * cryptography through WebCrypto, records streamed as Web Streams. Runs on Deno, Bun, Node and
+ * edge runtimes that have raw TCP.
+ *
+ * @example
+ * ```ts
+ * import { connect } from "@webtls/webtls";
+ * const tls = await connect("example.com", 443);
+ * await tls.write(new TextEncoder().encode("GET / HTTP/1.0\r\nHost: example.com\r\n\r\n"));
+ * console.log(new TextDecoder().decode(await tls.read()));
+ * await tls.close();
+ * ```
+ * @module
+ */
+export {
+  CertificateError,
+  SSLCertVerificationError,
+  SSLEOFError,
+  SSLError,
+  SSLErrorNumber,
+  type SSLErrorOptions,
+  SSLSyscallError,
+  SSLWantReadError,
+  SSLWantWriteError,
+  SSLZeroReturnError,
+} from "./src/errors.ts";
+export {
+  AlertDescription,
+  type ASN1Object,
+  Options,
+  Purpose,
+  SSLMethod,
+  TLSVersion,
+  VerifyFlags,
+  VerifyMode,
+} from "./src/ssl/enums.ts";
+export * from "./src/ssl/constants.ts";
+export {
+  type CertChainSource,
+  type CertStoreStats,
+  type CipherInfo,
+  createDefaultContext,
+  type KeylogCallback,
+  type SessionStats,
+  SSLContext,
+  type VerifyLocations,
+} from "./src/ssl/context.ts";
+export type { CipherTuple, WrapOptions } from "./src/ssl/_base.ts";
+export { SSLSocket, type Transport, type WrapSocketOptions } from "./src/ssl/socket.ts";
+export { SSLObject } from "./src/ssl/object.ts";
+export { MemoryBIO } from "./src/ssl/memory_bio.ts";
+export { SSLSession } from "./src/ssl/session.ts";
+export { connect, type ConnectOptions } from "./src/net/connect.ts";
+export {
+  OPENSSL_VERSION,
+  OPENSSL_VERSION_INFO,
+  OPENSSL_VERSION_NUMBER,
+  VERSION,
+} from "./src/version.ts";
+export type { PeerCertDict } from "./src/x509/peer_cert.ts";
+export type { PasswordSource } from "./src/x509/private_key.ts";
+export type { CryptoProvider } from "./src/crypto/provider.ts";

@@ -1,0 +1,99 @@
+/**
+ * What a handshake state machine needs from the ssl layer: the resolved settings of an
+ * `SSLContext` and the callbacks that reach outside the engine (certificate verification,
+ * certificate selection). Plain data and functions; no I/O.
+ * @module
+ */
+import type { Bytes } from "../_bytes.ts";
+import type { CryptoProvider, SigningKey } from "../crypto/provider.ts";
+import type { CipherSuite } from "../crypto/suites.ts";
+
+/** A certificate chain with the private key of its end-entity certificate. */
+export interface CertifiedKey {
+  /** DER certificates, end-entity first. */
+  chain: Bytes[];
+  /** The end-entity certificate's private key. */
+  key: SigningKey;
+}
+
+/** The result of verifying the peer's chain. */
+export interface VerifiedPeer {
+  /** SubjectPublicKeyInfo of the end-entity certificate (DER). */
+  leafSpki: Bytes;
+  /** The verified chain, end-entity to trust anchor (empty when verification was off). */
+  verifiedChain: Bytes[];
+}
+
+/**
+ * Verifies a peer's chain (end-entity first). Throws `TLSAlertError` with `verify` details
+ * when verification fails; with verification off it only parses the end-entity certificate.
+ */
+export type PeerVerifier = (certificates: Bytes[]) => Promise<VerifiedPeer>;
+
+/** A TLS 1.3 resumption ticket as the client keeps it. RFC 8446 §4.6.1. */
+export interface Tls13Ticket {
+  /** Always 0x0304. */
+  version: 0x0304;
+  /** The suite of the connection that issued the ticket; its hash must match on resumption. */
+  cipherSuite: number;
+  /** The opaque ticket. */
+  ticket: Bytes;
+  /** The resumption PSK derived from the ticket nonce (secret). */
+  psk: Bytes;
+  /** `ticket_age_add`. */
+  ageAdd: number;
+  /** Lifetime in seconds. */
+  lifetime: number;
+  /** When the ticket was received (ms since the epoch). */
+  receivedAt: number;
+  /** `max_early_data_size` from the early_data extension (0 when absent). */
+  maxEarlyData: number;
+  /** SNI of the connection that issued the ticket (RFC 8446 §4.6.1: only resume for it). */
+  serverName?: string;
+  /** ALPN protocol of that connection. */
+  alpn: string | null;
+  /** The server's certificates on that connection (for `getPeerCert()` after resumption). */
+  peerCertificates: Bytes[];
+  /** The chain verified on that connection. */
+  verifiedChain: Bytes[];
+}
+
+/** Settings of a client handshake. */
+export interface ClientConfig {
+  /** The cryptography to use. */
+  provider: CryptoProvider;
+  /** The host name for SNI (omitted for IP literals, RFC 6066 §3). */
+  sniHostname?: string;
+  /** Lowest and highest wire versions enabled (0x0303 / 0x0304). */
+  minVersion: number;
+  /** Highest wire version enabled. */
+  maxVersion: number;
+  /** TLS 1.3 suites in preference order. */
+  suites13: CipherSuite[];
+  /** TLS 1.2 suites in preference order. */
+  suites12: CipherSuite[];
+  /** Groups for supported_groups, in preference order. */
+  groups: number[];
+  /** Groups to send key shares for in the first ClientHello (RFC 8446 §4.2.8). */
+  keyShareGroups: number[];
+  /** Signature schemes accepted for CertificateVerify / ServerKeyExchange. */
+  signatureSchemes: number[];
+  /** Signature schemes accepted in certificates (signature_algorithms_cert). */
+  certSignatureSchemes: number[];
+  /** ALPN protocols to offer. */
+  alpnProtocols: string[];
+  /** Verifies the server's chain. */
+  verifyPeer: PeerVerifier;
+  /** A ticket to resume. */
+  resume?: Tls13Ticket;
+  /** TLS 1.3 middlebox compatibility mode (RFC 8446 §D.4). */
+  middleboxCompat: boolean;
+  /** The client certificate to present when asked, chosen by the server's request. */
+  clientCertificate?: (signatureSchemes: readonly number[]) => CertifiedKey | undefined;
+  /** Offer post-handshake authentication (RFC 8446 §4.2.6). */
+  postHandshakeAuth: boolean;
+  /** Emit NSS key log lines as events. */
+  keyLog: boolean;
+  /** The clock, in ms since the epoch (ticket ages). */
+  now: () => number;
+}

@@ -1,0 +1,73 @@
+/**
+ * The record-layer states the engine switches between: plaintext at the start, then the
+ * protected states of the negotiated version (`RecordProtection13`/`12`, which have the same
+ * shape).
+ * @module
+ */
+import type { Bytes } from "../_bytes.ts";
+import { Alert, TLSAlertError } from "../alert.ts";
+import { ContentType, Version } from "../constants.ts";
+import { RecordLimit, type TLSRecord } from "../record/deframer.ts";
+import { frameRecords } from "../record/fragmenter.ts";
+
+/** Opens records of one direction and epoch. */
+export interface RecordReader {
+  /** Largest record body this state accepts on the wire. */
+  readonly maxFragment: number;
+  /** Removes protection; throws `TLSAlertError` (bad_record_mac, record_overflow, …). */
+  open(rec: TLSRecord): Promise<{ type: ContentType; data: Bytes }>;
+}
+
+/** Seals records of one direction and epoch. */
+export interface RecordWriter {
+  /** Records sealed so far under this state. */
+  readonly recordCount: number;
+  /** Records this state may still seal (RFC 8446 §5.5 AEAD limits). */
+  readonly recordsLeft: number;
+  /** Frames (and protects) `data` as one or more complete records of at most 2^14 bytes each. */
+  seal(type: ContentType, data: Bytes): Promise<Bytes>;
+}
+
+/** The initial, unprotected read state. RFC 8446 §5.1. */
+export class PlaintextReader implements RecordReader {
+  /** Plaintext records carry at most 2^14 bytes. */
+  readonly maxFragment: number = RecordLimit.plaintext;
+
+  /** Returns the fragment as is; application data cannot be unprotected. */
+  open(rec: TLSRecord): Promise<{ type: ContentType; data: Bytes }> {
+    if (rec.type === ContentType.application_data) {
+      throw new TLSAlertError(
+        Alert.unexpected_message,
+        "UNEXPECTED_RECORD",
+        "application data before the keys were established",
+      );
+    }
+    return Promise.resolve({ type: rec.type, data: rec.fragment });
+  }
+}
+
+/** The initial, unprotected write state. */
+export class PlaintextWriter implements RecordWriter {
+  #count = 0;
+  /**
+   * `legacy_record_version`: RFC 8446 §5.1 allows 0x0301 for an initial ClientHello for
+   * compatibility; 0x0303 everywhere else.
+   */
+  recordVersion: number = Version.TLS12;
+
+  /** Records framed so far. */
+  get recordCount(): number {
+    return this.#count;
+  }
+
+  /** Unlimited: nothing is encrypted. */
+  get recordsLeft(): number {
+    return Number.MAX_SAFE_INTEGER;
+  }
+
+  /** Frames `data` as plaintext records. */
+  seal(type: ContentType, data: Bytes): Promise<Bytes> {
+    this.#count++;
+    return Promise.resolve(frameRecords(type, data, this.recordVersion));
+  }
+}

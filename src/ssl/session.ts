@@ -1,0 +1,160 @@
+/**
+ * `SSLSession`: what a client keeps to resume a connection later.
+ * @module
+ */
+import { type Bytes, fromUtf8, toHex, utf8 } from "../_bytes.ts";
+import { DecodeError, Reader } from "../codec/reader.ts";
+import { Writer } from "../codec/writer.ts";
+import type { Tls13Ticket } from "../engine/config.ts";
+import { SSLError } from "../errors.ts";
+import { pemDecode, pemEncode } from "../x509/pem.ts";
+
+const PEM_LABEL = "WEBTLS SESSION PARAMETERS";
+const FORMAT = 1;
+
+/**
+ * A TLS session that a client can resume (Python's `ssl.SSLSession`). Pass it as
+ * `wrapSocket(transport, { session })`; `sessionReused` then tells whether the server accepted
+ * it. It holds the resumption secret: `toPem()` exports it for `--sess-out`-style caching, so
+ * treat that text like a private key.
+ *
+ * @example
+ * ```ts
+ * import { connect, createDefaultContext } from "@webtls/webtls";
+ * const ctx = createDefaultContext();
+ * const first = await connect("example.com", 443, { context: ctx });
+ * await first.read(); // TLS 1.3 tickets arrive after the handshake
+ * const session = first.session;
+ * await first.close();
+ * const second = await connect("example.com", 443, { context: ctx, session });
+ * console.log(second.sessionReused);
+ * ```
+ */
+export class SSLSession {
+  #data: Tls13Ticket;
+  #id: Bytes;
+
+  /** @internal Created by the library from a received ticket. */
+  constructor(data: Tls13Ticket, id: Bytes) {
+    this.#data = data;
+    this.#id = id;
+  }
+
+  /** A session identifier (for TLS 1.3 tickets, a random id as OpenSSL assigns). */
+  get id(): Uint8Array {
+    return this.#id.slice();
+  }
+
+  /** When the session was established, in seconds since the epoch. */
+  get time(): number {
+    return Math.floor(this.#data.receivedAt / 1000);
+  }
+
+  /** Lifetime in seconds. */
+  get timeout(): number {
+    return this.#data.lifetime;
+  }
+
+  /** The server's ticket lifetime hint in seconds. */
+  get ticketLifetimeHint(): number {
+    return this.#data.lifetime;
+  }
+
+  /** True when the session carries a ticket. */
+  get hasTicket(): boolean {
+    return this.#data.ticket.byteLength > 0;
+  }
+
+  /** The protocol version of the session (`TLSv1.3`). */
+  get version(): string {
+    return "TLSv1.3";
+  }
+
+  /** @internal The resumption data for the handshake. */
+  get _data(): Tls13Ticket {
+    return this.#data;
+  }
+
+  /** A description without secrets. */
+  toString(): string {
+    return `SSLSession(id=${toHex(this.#id).slice(0, 16)}…, version=${this.version}, ` +
+      `timeout=${this.timeout})`;
+  }
+
+  /** JSON without secrets. */
+  toJSON(): object {
+    return {
+      id: toHex(this.#id),
+      time: this.time,
+      timeout: this.timeout,
+      ticketLifetimeHint: this.ticketLifetimeHint,
+      hasTicket: this.hasTicket,
+      version: this.version,
+    };
+  }
+
+  /** Exports the session, secrets included, as PEM text (like `openssl s_client -sess_out`). */
+  toPem(): string {
+    const d = this.#data;
+    const w = new Writer(1024);
+    w.u8(FORMAT).u16(d.version).u16(d.cipherSuite).opaque8(this.#id);
+    w.opaque16(d.ticket).opaque8(d.psk).u32(d.ageAdd).u32(d.lifetime);
+    w.u64(BigInt(d.receivedAt)).u32(d.maxEarlyData);
+    w.opaque8(utf8(d.serverName ?? "")).opaque8(utf8(d.alpn ?? ""));
+    for (const list of [d.peerCertificates, d.verifiedChain]) {
+      w.vec24((l) => {
+        for (const c of list) l.opaque24(c);
+      });
+    }
+    return pemEncode(w.finish(), PEM_LABEL);
+  }
+
+  /** Imports a session exported with `toPem()`. Throws `SSLError` when the text is not one. */
+  static fromPem(text: string): SSLSession {
+    const [der] = pemDecode(text, PEM_LABEL);
+    if (!der) throw new SSLError("BAD_SESSION", `no ${PEM_LABEL} block found`);
+    try {
+      const r = new Reader(der);
+      if (r.u8() !== FORMAT) throw new DecodeError("unknown session format");
+      const version = r.u16();
+      if (version !== 0x0304) throw new DecodeError("unsupported session version");
+      const cipherSuite = r.u16();
+      const id = r.vec8().slice();
+      const ticket = r.vec16().slice();
+      const psk = r.vec8().slice();
+      const ageAdd = r.u32();
+      const lifetime = r.u32();
+      const receivedAt = Number(r.u64());
+      const maxEarlyData = r.u32();
+      const serverName = fromUtf8(r.vec8()) || undefined;
+      const alpn = fromUtf8(r.vec8()) || null;
+      const chains: Bytes[][] = [];
+      for (let i = 0; i < 2; i++) {
+        const l = r.sub24();
+        const certs: Bytes[] = [];
+        while (l.remaining) certs.push(l.vec24().slice());
+        chains.push(certs);
+      }
+      r.end();
+      return new SSLSession({
+        version,
+        cipherSuite,
+        ticket,
+        psk,
+        ageAdd,
+        lifetime,
+        receivedAt,
+        maxEarlyData,
+        serverName,
+        alpn,
+        peerCertificates: chains[0],
+        verifiedChain: chains[1],
+      }, id);
+    } catch (e) {
+      if (e instanceof DecodeError) {
+        throw new SSLError("BAD_SESSION", `malformed session: ${e.message}`);
+      }
+      throw e;
+    }
+  }
+}

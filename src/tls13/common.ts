@@ -1,0 +1,118 @@
+/**
+ * Rules and helpers both TLS 1.3 sides share: which extensions may appear where, the
+ * CertificateVerify signed content, the schemes valid in TLS 1.3 signatures.
+ * @module
+ */
+import { type Bytes, concat, utf8 } from "../_bytes.ts";
+import { Alert, alertError } from "../alert.ts";
+import { ExtensionType, HandshakeType, SignatureScheme } from "../constants.ts";
+import { type Extension, extensionName } from "../messages/extensions.ts";
+
+const E = ExtensionType;
+
+/**
+ * Where each extension may appear in TLS 1.3 (RFC 8446 §4.2 table): CH ClientHello,
+ * SH ServerHello, HRR HelloRetryRequest, EE EncryptedExtensions, CT Certificate,
+ * CR CertificateRequest, NST NewSessionTicket.
+ */
+export type Tls13Message = "CH" | "SH" | "HRR" | "EE" | "CT" | "CR" | "NST";
+
+const ALLOWED: ReadonlyMap<number, readonly Tls13Message[]> = new Map<number, Tls13Message[]>([
+  [E.server_name, ["CH", "EE"]],
+  [E.max_fragment_length, ["CH", "EE"]],
+  [E.status_request, ["CH", "CR", "CT"]],
+  [E.supported_groups, ["CH", "EE"]],
+  [E.signature_algorithms, ["CH", "CR"]],
+  [E.use_srtp, ["CH", "EE"]],
+  [E.heartbeat, ["CH", "EE"]],
+  [E.application_layer_protocol_negotiation, ["CH", "EE"]],
+  [E.signed_certificate_timestamp, ["CH", "CR", "CT"]],
+  [E.client_certificate_type, ["CH", "EE"]],
+  [E.server_certificate_type, ["CH", "EE"]],
+  [E.padding, ["CH"]],
+  [E.record_size_limit, ["CH", "EE"]],
+  [E.pre_shared_key, ["CH", "SH"]],
+  [E.early_data, ["CH", "EE", "NST"]],
+  [E.supported_versions, ["CH", "SH", "HRR"]],
+  [E.cookie, ["CH", "HRR"]],
+  [E.psk_key_exchange_modes, ["CH"]],
+  [E.certificate_authorities, ["CH", "CR"]],
+  [E.oid_filters, ["CR"]],
+  [E.post_handshake_auth, ["CH"]],
+  [E.signature_algorithms_cert, ["CH", "CR"]],
+  [E.key_share, ["CH", "SH", "HRR"]],
+]);
+
+/**
+ * Checks the extensions a TLS 1.3 peer sent in `message`. RFC 8446 §4.2: a known extension in
+ * a message it is not specified for is illegal_parameter; a response to an extension we did
+ * not offer is unsupported_extension. Unknown extensions are ignored in requests (CH, CR) and
+ * unsolicited in responses.
+ */
+export function checkExtensions(
+  message: Tls13Message,
+  exts: readonly Extension[],
+  offered?: ReadonlySet<number>,
+): void {
+  const isResponse = offered !== undefined;
+  for (const { type } of exts) {
+    const where = ALLOWED.get(type);
+    if (isResponse && !offered.has(type)) {
+      throw alertError(
+        Alert.unsupported_extension,
+        `unsolicited ${extensionName(type)} extension in ${message}`,
+        "UNSOLICITED_EXTENSION",
+      );
+    }
+    if (where && !where.includes(message)) {
+      throw alertError(
+        Alert.illegal_parameter,
+        `${extensionName(type)} extension is not allowed in ${message}`,
+        "BAD_EXTENSION",
+      );
+    }
+  }
+}
+
+const SERVER_CV_CONTEXT = utf8("TLS 1.3, server CertificateVerify");
+const CLIENT_CV_CONTEXT = utf8("TLS 1.3, client CertificateVerify");
+
+/**
+ * The content a CertificateVerify signs: 64 spaces, the context string, a zero byte and the
+ * transcript hash. RFC 8446 §4.4.3.
+ */
+export function certificateVerifyContent(side: "server" | "client", transcriptHash: Bytes): Bytes {
+  const pad = new Uint8Array(64).fill(0x20);
+  const ctx = side === "server" ? SERVER_CV_CONTEXT : CLIENT_CV_CONTEXT;
+  return concat(pad, ctx, new Uint8Array([0]), transcriptHash);
+}
+
+/**
+ * Schemes that may sign a TLS 1.3 CertificateVerify: RSASSA-PKCS1-v1_5 and SHA-1 are only for
+ * certificates. RFC 8446 §4.4.3.
+ */
+export function validForTls13Signature(scheme: number): boolean {
+  switch (scheme) {
+    case SignatureScheme.ecdsa_secp256r1_sha256:
+    case SignatureScheme.ecdsa_secp384r1_sha384:
+    case SignatureScheme.ecdsa_secp521r1_sha512:
+    case SignatureScheme.rsa_pss_rsae_sha256:
+    case SignatureScheme.rsa_pss_rsae_sha384:
+    case SignatureScheme.rsa_pss_rsae_sha512:
+    case SignatureScheme.rsa_pss_pss_sha256:
+    case SignatureScheme.rsa_pss_pss_sha384:
+    case SignatureScheme.rsa_pss_pss_sha512:
+    case SignatureScheme.ed25519:
+      return true;
+    default:
+      return false;
+  }
+}
+
+/** A message of `type` the current state does not expect: unexpected_message (RFC 8446 §6.2). */
+export function unexpectedMessage(type: number, state: string): Error {
+  return alertError(
+    Alert.unexpected_message,
+    `unexpected ${HandshakeType[type] ?? `handshake type ${type}`} message while ${state}`,
+  );
+}

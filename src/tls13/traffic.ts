@@ -1,0 +1,184 @@
+/**
+ * The secrets of one TLS 1.3 connection after the ServerHello, and the record states built
+ * from them. Both sides use it; `side` says which direction is whose. Secrets stay inside.
+ * @module
+ */
+import type { Bytes } from "../_bytes.ts";
+import { type CryptoProvider, HASH_LENGTH } from "../crypto/provider.ts";
+import type { CipherSuite } from "../crypto/suites.ts";
+import type { Connection } from "../engine/connection.ts";
+import { RecordProtection13 } from "../record/protection13.ts";
+import {
+  type ApplicationTrafficSecret,
+  type ExporterSecret,
+  exposeSecret,
+  finishedVerifyData,
+  type HandshakeSecret,
+  type HandshakeTrafficSecret,
+  type KeyLogLabel,
+  keyLogLine,
+  type MasterSecret,
+  type ResumptionMasterSecret,
+  type Secret,
+} from "./key_schedule.ts";
+
+/** Handshake, application, exporter and resumption secrets of one side's connection. */
+export class Tls13Secrets {
+  readonly #provider: CryptoProvider;
+  readonly #suite: CipherSuite;
+  readonly #cx: Connection;
+  readonly #side: "client" | "server";
+  readonly #keyLog: boolean;
+  #clientHs?: HandshakeTrafficSecret;
+  #serverHs?: HandshakeTrafficSecret;
+  #clientAp?: ApplicationTrafficSecret;
+  #serverAp?: ApplicationTrafficSecret;
+  #exporter?: ExporterSecret;
+  #resumption?: ResumptionMasterSecret;
+
+  /**
+   * @param provider crypto provider
+   * @param suite negotiated suite
+   * @param cx the engine whose record states this switches
+   * @param side which side this is
+   * @param keyLog emit NSS key log lines
+   */
+  constructor(
+    provider: CryptoProvider,
+    suite: CipherSuite,
+    cx: Connection,
+    side: "client" | "server",
+    keyLog: boolean,
+  ) {
+    this.#provider = provider;
+    this.#suite = suite;
+    this.#cx = cx;
+    this.#side = side;
+    this.#keyLog = keyLog;
+  }
+
+  /** Hash.length of the suite (the Finished length). */
+  get hashLength(): number {
+    return HASH_LENGTH[this.#suite.hash];
+  }
+
+  #log(label: KeyLogLabel, secret: Secret): void {
+    const random = this.#cx.info.clientRandom;
+    if (this.#keyLog && random) {
+      this.#cx.emit({ type: "keylog", line: keyLogLine(label, random, secret) });
+    }
+  }
+
+  async #protection(
+    secret: HandshakeTrafficSecret | ApplicationTrafficSecret,
+  ): Promise<RecordProtection13> {
+    return await RecordProtection13.create(
+      this.#provider,
+      this.#suite,
+      await secret.keys(this.#suite),
+    );
+  }
+
+  /**
+   * Derives both handshake traffic secrets from the transcript through ServerHello and
+   * switches the read direction to the peer's. RFC 8446 §7.1.
+   */
+  async handshake(secret: HandshakeSecret, helloHash: Bytes): Promise<void> {
+    [this.#clientHs, this.#serverHs] = await Promise.all([
+      secret.clientHandshakeTrafficSecret(helloHash),
+      secret.serverHandshakeTrafficSecret(helloHash),
+    ]);
+    this.#log("CLIENT_HANDSHAKE_TRAFFIC_SECRET", this.#clientHs);
+    this.#log("SERVER_HANDSHAKE_TRAFFIC_SECRET", this.#serverHs);
+    const peer = this.#side === "client" ? this.#serverHs : this.#clientHs;
+    this.#cx.setReader(await this.#protection(peer));
+  }
+
+  /** Switches the write direction to this side's handshake traffic keys. */
+  async useHandshakeWriter(): Promise<void> {
+    const own = this.#side === "client" ? this.#clientHs! : this.#serverHs!;
+    await this.#cx.setWriter(await this.#protection(own));
+  }
+
+  /** verify_data of the server's Finished. RFC 8446 §4.4.4. */
+  serverFinished(transcriptHash: Bytes): Promise<Bytes> {
+    return finishedVerifyData(this.#serverHs!, transcriptHash);
+  }
+
+  /** verify_data of the client's handshake Finished. */
+  clientFinished(transcriptHash: Bytes): Promise<Bytes> {
+    return finishedVerifyData(this.#clientHs!, transcriptHash);
+  }
+
+  /**
+   * verify_data of a client Finished after post-handshake authentication: keyed by the
+   * current client application traffic secret. RFC 8446 §4.4.4.
+   */
+  postHandshakeFinished(transcriptHash: Bytes): Promise<Bytes> {
+    return finishedVerifyData(this.#clientAp!, transcriptHash);
+  }
+
+  /**
+   * Derives the application traffic and exporter secrets from the transcript through the
+   * server Finished. RFC 8446 §7.1.
+   */
+  async application(master: MasterSecret, transcriptHash: Bytes): Promise<void> {
+    [this.#clientAp, this.#serverAp, this.#exporter] = await Promise.all([
+      master.clientApplicationTrafficSecret(transcriptHash),
+      master.serverApplicationTrafficSecret(transcriptHash),
+      master.exporterMasterSecret(transcriptHash),
+    ]);
+    this.#log("CLIENT_TRAFFIC_SECRET_0", this.#clientAp);
+    this.#log("SERVER_TRAFFIC_SECRET_0", this.#serverAp);
+    this.#log("EXPORTER_SECRET", this.#exporter);
+  }
+
+  /** Switches this side's writes to its application traffic keys. */
+  async useApplicationWriter(): Promise<void> {
+    const own = this.#side === "client" ? this.#clientAp! : this.#serverAp!;
+    await this.#cx.setWriter(await this.#protection(own));
+  }
+
+  /** Switches reads to the peer's application traffic keys. */
+  async useApplicationReader(): Promise<void> {
+    const peer = this.#side === "client" ? this.#serverAp! : this.#clientAp!;
+    this.#cx.setReader(await this.#protection(peer));
+  }
+
+  /** Derives the resumption master secret from the transcript through the client Finished. */
+  async resumption(master: MasterSecret, transcriptHash: Bytes): Promise<void> {
+    this.#resumption = await master.resumptionMasterSecret(transcriptHash);
+  }
+
+  /** The PSK for a ticket with `nonce` (raw bytes, for the session store). RFC 8446 §4.6.1. */
+  async resumptionPsk(nonce: Bytes): Promise<Bytes> {
+    return exposeSecret(await this.#resumption!.psk(nonce));
+  }
+
+  /** Moves the peer's direction to its next application traffic secret. RFC 8446 §7.2. */
+  async updateReadKeys(): Promise<void> {
+    if (this.#side === "client") {
+      this.#serverAp = await this.#serverAp!.next();
+    } else {
+      this.#clientAp = await this.#clientAp!.next();
+    }
+    await this.useApplicationReader();
+    this.#cx.emit({ type: "key-update", direction: "read" });
+  }
+
+  /** Moves this side's direction to its next application traffic secret. RFC 8446 §7.2. */
+  async updateWriteKeys(): Promise<void> {
+    if (this.#side === "client") {
+      this.#clientAp = await this.#clientAp!.next();
+    } else {
+      this.#serverAp = await this.#serverAp!.next();
+    }
+    await this.useApplicationWriter();
+    this.#cx.emit({ type: "key-update", direction: "write" });
+  }
+
+  /** TLS-Exporter. RFC 8446 §7.5. */
+  exportKeyingMaterial(label: string, context: Bytes | undefined, length: number): Promise<Bytes> {
+    return this.#exporter!.export(label, context, length);
+  }
+}
