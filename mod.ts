@@ -38,7 +38,6 @@ export {
 export * from "./src/ssl/constants.ts";
 export {
   type CertChainSource,
-  type CertStoreStats,
   type CipherInfo,
   createDefaultContext,
   type KeylogCallback,
@@ -59,5 +58,6 @@ export {
   VERSION,
 } from "./src/version.ts";
 export type { PeerCertDict } from "./src/x509/peer_cert.ts";
+export type { CertStoreStats } from "./src/x509/trust_store.ts";
 export type { PasswordSource } from "./src/x509/private_key.ts";
 export type { CryptoProvider } from "./src/crypto/provider.ts";

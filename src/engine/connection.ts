@@ -185,7 +185,7 @@ export class Connection {
   }
 
   /** Runs `fn` with the engine locked and any failure turned into an alert and `SSLError`. */
-  #run<T>(fn: () => Promise<T>): Promise<T> {
+  #run<T>(fn: () => T | Promise<T>): Promise<T> {
     const run = this.#lock.then(async () => {
       if (this.#error) throw this.#error;
       try {
@@ -267,7 +267,10 @@ export class Connection {
 
   /** Encrypts application data for sending. Only valid after the handshake. */
   write(data: Uint8Array): Promise<void> {
-    return this.#run(async () => {
+    return this.#run(() => {
+      if (!this.#handshakeDone) {
+        throw new SSLError("HANDSHAKE_NOT_COMPLETE", "cannot write before the handshake completes");
+      }
       if (this.#closeNotifySent) {
         throw new SSLZeroReturnError("cannot write after close_notify was sent");
       }
@@ -286,7 +289,6 @@ export class Connection {
         type: ContentType.alert,
         data: new Uint8Array([AlertLevel.warning, Alert.close_notify]),
       });
-      return Promise.resolve();
     });
   }
 

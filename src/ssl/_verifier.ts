@@ -79,19 +79,17 @@ export function makeVerifier(
       const result = await verifyChain({
         leaf: certificates[0],
         intermediates: certificates.slice(1),
-        store: ctx._trustStore,
+        trustStore: ctx._trustStore,
         purpose: side === "client" ? "serverAuth" : "clientAuth",
         expectedName: checkHostname ? expectedName(hostname) : undefined,
         hostnameChecksCommonName: ctx.hostnameChecksCommonName,
-        partialChain: (flags & VerifyFlags.VERIFY_X509_PARTIAL_CHAIN) !== 0,
-        strict: (flags & VerifyFlags.VERIFY_X509_STRICT) !== 0,
-        crls: ctx._crls,
-        crlCheck:
-          (flags & VerifyFlags.VERIFY_CRL_CHECK_CHAIN) === VerifyFlags.VERIFY_CRL_CHECK_CHAIN
-            ? "chain"
-            : flags & VerifyFlags.VERIFY_CRL_CHECK_LEAF
-            ? "leaf"
-            : "none",
+        flags: {
+          partialChain: (flags & VerifyFlags.VERIFY_X509_PARTIAL_CHAIN) !== 0,
+          strict: (flags & VerifyFlags.VERIFY_X509_STRICT) !== 0,
+          crlCheckLeaf: (flags & VerifyFlags.VERIFY_CRL_CHECK_LEAF) !== 0,
+          crlCheckChain:
+            (flags & VerifyFlags.VERIFY_CRL_CHECK_CHAIN) === VerifyFlags.VERIFY_CRL_CHECK_CHAIN,
+        },
       });
       return { leafSpki: leaf.spki, verifiedChain: result.chain.map((c) => c.der) };
     } catch (e) {

@@ -21,7 +21,7 @@ import { assertKeyMatches } from "../x509/key_match.ts";
 import { looksLikePem, pemDecode, pemDecodeAll } from "../x509/pem.ts";
 import { type PeerCertDict, peerCertDict } from "../x509/peer_cert.ts";
 import { parsePrivateKey, type PasswordSource } from "../x509/private_key.ts";
-import { TrustStore } from "../x509/trust_store.ts";
+import { type CertStoreStats, TrustStore } from "../x509/trust_store.ts";
 import { listDirectory, readFileBytes } from "./_fs.ts";
 import { loadSystemRoots } from "./_system_roots.ts";
 import { isIpAddress, makeVerifier } from "./_verifier.ts";
@@ -95,16 +95,6 @@ export interface VerifyLocations {
   capath?: string;
   /** CA certificates as PEM text, or as DER bytes (one or several concatenated). */
   cadata?: string | Uint8Array;
-}
-
-/** Python's `cert_store_stats()` result. */
-export interface CertStoreStats {
-  /** Certificates loaded. */
-  x509: number;
-  /** Of which CA certificates. */
-  x509_ca: number;
-  /** CRLs loaded. */
-  crl: number;
 }
 
 /** Python's `get_ciphers()` entries. */
@@ -213,7 +203,6 @@ export class SSLContext {
   #groups: NamedGroup[] = [...DEFAULT_GROUPS];
   #alpn: string[] = [];
   #store = new TrustStore();
-  #crls: Bytes[] = [];
   #systemRoots = false;
   #systemRootsLoaded: Promise<void> | undefined;
   #chains: CertifiedKey[] = [];
@@ -554,7 +543,7 @@ export class SSLContext {
           this.#store.add(block.der);
           n++;
         } else if (crls && block.label === "X509 CRL") {
-          this.#crls.push(block.der);
+          this.#store.addCrl(block.der);
           n++;
         }
       }
@@ -591,15 +580,9 @@ export class SSLContext {
     return this.#store;
   }
 
-  /** @internal */
-  get _crls(): Bytes[] {
-    return this.#crls;
-  }
-
   /** Counts of loaded certificates and CRLs (Python's `cert_store_stats()`). */
   certStoreStats(): CertStoreStats {
-    const s = this.#store.stats();
-    return { x509: s.total, x509_ca: s.ca, crl: this.#crls.length };
+    return this.#store.stats();
   }
 
   /** The CA certificates loaded (not the lazily loaded system roots before first use). */
@@ -607,7 +590,7 @@ export class SSLContext {
   /** The CA certificates loaded, as `getPeerCert()`-shaped objects. */
   getCaCerts(binaryForm?: false): PeerCertDict[];
   getCaCerts(binaryForm = false): Uint8Array[] | PeerCertDict[] {
-    const cas = this.#store.certificates().filter((c) => c.isCA);
+    const cas = this.#store.caCertificates();
     return binaryForm ? cas.map((c) => c.der.slice()) : cas.map((c) => peerCertDict(c));
   }
 

@@ -203,8 +203,6 @@ async function sealHello(hs: ClientHs): Promise<HandshakeMessage> {
   return msg;
 }
 
-const SH_EXTENSIONS = new Set<number>([E.supported_versions, E.key_share, E.pre_shared_key]);
-
 class ExpectServerHello implements HandshakeState {
   readonly name = "waiting for ServerHello";
   readonly acceptsCompatCcs = true;

@@ -3,7 +3,7 @@
  * Every failure is a `CertificateDecodeError`.
  * @module
  */
-import { asBytes, type Bytes, fromUtf8Strict, toHex } from "../_bytes.ts";
+import { asBytes, type Bytes, fromUtf8Strict } from "../_bytes.ts";
 import { CertificateDecodeError } from "./errors.ts";
 
 /** Tag classes (X.680 §8.1.2.2). */
@@ -299,9 +299,4 @@ export function readTime(n: DerNode | undefined, what: string): Date {
   const t = Date.UTC(year, mo - 1, d, h, mi, sec);
   if (new Date(t).getUTCDate() !== d) fail(`${what}: no such day`);
   return new Date(t);
-}
-
-/** Lower-case hex of an element's whole encoding, usable as a map key. */
-export function keyOf(n: DerNode): string {
-  return toHex(n.tlv);
 }

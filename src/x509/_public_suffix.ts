@@ -5,8 +5,9 @@
  * grouped by TLD: `tld:rest,rest;…`, where a rest is the rule without its TLD.
  *
  * Generated from Debian's publicsuffix package (public_suffix_list.dat, 20230209); the data is
- * under the Mozilla Public License 2.0 (https://mozilla.org/MPL/2.0/). Regenerate with the
- * Python snippet in the git history of this file when the list needs refreshing.
+ * under the Mozilla Public License 2.0 (https://mozilla.org/MPL/2.0/). To refresh: keep each
+ * rule of the list that contains a dot, IDNA-encode its labels, group by the last label,
+ * sort, and join as above.
  * @module
  */
 

@@ -77,6 +77,8 @@ export interface PublicKeyInfo {
   readonly algorithmOid: string;
   /** For RSA: the RSAPublicKey encoding (the BIT STRING contents). */
   readonly rsaPublicKey?: Bytes;
+  /** WebCrypto can verify with it: RSA, RSA-PSS, ECDSA P-256/384/521 or Ed25519. */
+  readonly supported: boolean;
 }
 
 const CURVES: Record<string, string> = {
@@ -86,6 +88,24 @@ const CURVES: Record<string, string> = {
   "1.2.840.10045.3.1.1": "P-192",
   "1.3.132.0.33": "P-224",
   "1.3.132.0.10": "secp256k1",
+};
+
+const SIGNATURE_NAMES: Record<string, string> = {
+  "1.2.840.113549.1.1.4": "md5WithRSAEncryption",
+  "1.2.840.113549.1.1.5": "sha1WithRSAEncryption",
+  "1.2.840.113549.1.1.10": "rsassaPss",
+  "1.2.840.113549.1.1.11": "sha256WithRSAEncryption",
+  "1.2.840.113549.1.1.12": "sha384WithRSAEncryption",
+  "1.2.840.113549.1.1.13": "sha512WithRSAEncryption",
+  "1.2.840.113549.1.1.14": "sha224WithRSAEncryption",
+  "1.2.840.10045.4.1": "ecdsa-with-SHA1",
+  "1.2.840.10045.4.3.2": "ecdsa-with-SHA256",
+  "1.2.840.10045.4.3.3": "ecdsa-with-SHA384",
+  "1.2.840.10045.4.3.4": "ecdsa-with-SHA512",
+  "1.3.101.112": "ED25519",
+  "1.3.101.113": "ED448",
+  "1.2.840.10040.4.3": "dsa_with_SHA1",
+  "2.16.840.1.101.3.4.3.2": "dsa_with_SHA256",
 };
 
 // Extensions whose critical flag this verifier honours, as OpenSSL's
@@ -136,28 +156,31 @@ function publicKeyInfo(spki: DerNode): PublicKeyInfo {
         integerContent(e, "publicExponent");
         if (more || mod[0] & 0x80) break;
         const type = alg.oid.endsWith(".10") ? "rsa-pss" : "rsa";
-        return { type, bits: bitLength(mod), algorithmOid, rsaPublicKey: data };
+        return { type, bits: bitLength(mod), algorithmOid, rsaPublicKey: data, supported: true };
       }
       case "1.2.840.10045.2.1": { // id-ecPublicKey, RFC 5480 §2.1.1
         if (isUniversal(alg.params, TAG.OID)) {
           const oid = readOid(alg.params, "namedCurve");
-          return { type: "ecdsa", curve: CURVES[oid] ?? oid, algorithmOid };
+          const curve = CURVES[oid] ?? oid;
+          const supported = curve === "P-256" || curve === "P-384" || curve === "P-521";
+          return { type: "ecdsa", curve, algorithmOid, supported };
         }
-        return { type: "ecdsa", explicitCurve: true, algorithmOid };
+        return { type: "ecdsa", explicitCurve: true, algorithmOid, supported: false };
       }
       case "1.3.101.112":
-        return { type: "ed25519", algorithmOid };
+        return { type: "ed25519", algorithmOid, supported: true };
       case "1.3.101.113":
-        return { type: "ed448", algorithmOid };
+        return { type: "ed448", algorithmOid, supported: false };
       case "1.2.840.10040.4.1": { // id-dsa, RFC 3279 §2.3.2
         const [p] = seq(alg.params, "Dss-Parms");
-        return { type: "dsa", bits: bitLength(integerContent(p, "p")), algorithmOid };
+        const bits = bitLength(integerContent(p, "p"));
+        return { type: "dsa", bits, algorithmOid, supported: false };
       }
     }
   } catch (e) {
     if (!(e instanceof CertificateDecodeError)) throw e;
   }
-  return { type: "unsupported", algorithmOid };
+  return { type: "unsupported", algorithmOid, supported: false };
 }
 
 /** Subject alternative names, with the extension's critical flag. */
@@ -393,6 +416,11 @@ export class Certificate {
   /** The extension with `oid`, if present. */
   extension(oid: string): Extension | undefined {
     return this.extensions.find((e) => e.oid === oid);
+  }
+
+  /** OpenSSL's name of the signature algorithm (`sha256WithRSAEncryption`, …), else its OID. */
+  get signatureAlgorithmName(): string {
+    return SIGNATURE_NAMES[this.signatureAlgorithm.oid] ?? this.signatureAlgorithm.oid;
   }
 
   /** True when the certificate asserts basicConstraints cA=TRUE. */

@@ -4,6 +4,7 @@
  * @module
  */
 import { type Bytes, fromBase64, toBase64 } from "../_bytes.ts";
+import { decodeString, parseDer, TAG } from "./_der.ts";
 import type { Certificate } from "./certificate.ts";
 import { ValueError } from "./errors.ts";
 import type { GeneralName } from "./extensions.ts";
@@ -59,6 +60,30 @@ function pythonIp(b: Bytes): string {
   return g.join(":");
 }
 
+// OpenSSL 3's GENERAL_NAME_print() spells out these otherName forms (UTF8String values, an
+// IA5String for SRVName); Python shows what it prints.
+const OTHER_NAMES: Record<string, string> = {
+  "1.3.6.1.5.5.7.8.9": "SmtpUTF8Mailbox",
+  "1.3.6.1.5.5.7.8.5": "XmppAddr",
+  "1.3.6.1.5.5.7.8.7": "SRVName",
+  "1.3.6.1.4.1.311.20.2.3": "UPN",
+  "1.3.6.1.5.5.7.8.8": "NAIRealm",
+};
+
+function otherName(oid: string, der: Bytes): string {
+  const label = OTHER_NAMES[oid];
+  if (!label) return "<unsupported>";
+  try {
+    const value = parseDer(der, "otherName").children[1]?.children[0];
+    const want = label === "SRVName" ? TAG.IA5_STRING : TAG.UTF8_STRING;
+    if (!value || value.cls !== 0 || value.tag !== want) return "<unsupported>";
+    const text = decodeString(value);
+    return text === undefined ? "<unsupported>" : `${label}:${text}`;
+  } catch {
+    return "<unsupported>";
+  }
+}
+
 function altName(n: GeneralName): PythonAltName {
   switch (n.type) {
     case "DNS":
@@ -74,7 +99,7 @@ function altName(n: GeneralName): PythonAltName {
     case "registeredID":
       return ["Registered ID", n.oid];
     case "otherName":
-      return ["othername", "<unsupported>"];
+      return ["othername", otherName(n.oid, n.der)];
     case "x400Address":
       return ["X400Name", "<unsupported>"];
     case "ediPartyName":

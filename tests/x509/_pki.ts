@@ -1,6 +1,6 @@
 // Test PKI made at test time with the openssl CLI (3.0+) in a temporary directory.
 import { execFileSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { pemDecode } from "../../src/x509/pem.ts";
@@ -26,6 +26,10 @@ export interface CertSpec {
   args?: string[];
   /** Validity in days (default 3650). */
   days?: number;
+  /** Extra `openssl req` arguments (e.g. `-utf8`). */
+  reqArgs?: string[];
+  /** Serial number (default: a counter). */
+  serial?: string;
 }
 
 /** Extensions of a CA certificate (RFC 5280 profile). */
@@ -87,19 +91,54 @@ export class Pki {
     const ext = spec.ext?.length ? ["-extfile", `${name}.cnf`, "-extensions", "ext"] : [];
     if (!spec.issuer) {
       openssl(this.dir, [
-        "req", "-new", "-x509", "-key", `${name}.key`, "-subj", subject, "-days", days,
-        "-config", `${name}.cnf`, ...(spec.ext?.length ? ["-extensions", "ext"] : []),
-        "-out", `${name}.pem`, ...(spec.args ?? []),
+        "req",
+        "-new",
+        "-x509",
+        "-key",
+        `${name}.key`,
+        "-subj",
+        subject,
+        "-days",
+        days,
+        "-config",
+        `${name}.cnf`,
+        ...(spec.ext?.length ? ["-extensions", "ext"] : []),
+        "-out",
+        `${name}.pem`,
+        ...(spec.reqArgs ?? []),
+        ...(spec.args ?? []),
       ]);
     } else {
       openssl(this.dir, [
-        "req", "-new", "-key", `${name}.key`, "-subj", subject, "-config", `${name}.cnf`,
-        "-out", `${name}.csr`,
+        "req",
+        "-new",
+        "-key",
+        `${name}.key`,
+        "-subj",
+        subject,
+        "-config",
+        `${name}.cnf`,
+        "-out",
+        `${name}.csr`,
+        ...(spec.reqArgs ?? []),
       ]);
       openssl(this.dir, [
-        "x509", "-req", "-in", `${name}.csr`, "-CA", `${spec.issuer}.pem`,
-        "-CAkey", `${spec.issuer}.key`, "-set_serial", String(this.#serial++), "-days", days,
-        ...ext, "-out", `${name}.pem`, ...(spec.args ?? []),
+        "x509",
+        "-req",
+        "-in",
+        `${name}.csr`,
+        "-CA",
+        `${spec.issuer}.pem`,
+        "-CAkey",
+        `${spec.issuer}.key`,
+        "-set_serial",
+        spec.serial ?? String(this.#serial++),
+        "-days",
+        days,
+        ...ext,
+        "-out",
+        `${name}.pem`,
+        ...(spec.args ?? []),
       ]);
     }
     return this.der(name);
@@ -115,13 +154,33 @@ export class Pki {
     const { name } = spec;
     openssl(this.dir, ["genpkey", ...KEY_ARGS[spec.key ?? "ec"], "-out", `${name}.key`]);
     openssl(this.dir, [
-      "req", "-new", "-key", `${name}.key`, "-subj", spec.subject ?? `/CN=${name}`,
-      "-config", `${spec.issuer}.ca.cnf`, "-out", `${name}.csr`,
+      "req",
+      "-new",
+      "-key",
+      `${name}.key`,
+      "-subj",
+      spec.subject ?? `/CN=${name}`,
+      "-config",
+      `${spec.issuer}.ca.cnf`,
+      "-out",
+      `${name}.csr`,
     ]);
     openssl(this.dir, [
-      "ca", "-batch", "-config", `${spec.issuer}.ca.cnf`, "-in", `${name}.csr`,
-      "-startdate", spec.start, "-enddate", spec.end, "-extensions", "ext", "-notext",
-      "-out", `${name}.pem`,
+      "ca",
+      "-batch",
+      "-config",
+      `${spec.issuer}.ca.cnf`,
+      "-in",
+      `${name}.csr`,
+      "-startdate",
+      spec.start,
+      "-enddate",
+      spec.end,
+      "-extensions",
+      "ext",
+      "-notext",
+      "-out",
+      `${name}.pem`,
     ]);
     return this.der(name);
   }
@@ -134,8 +193,16 @@ export class Pki {
 
   /** A fresh CRL of `issuer` (made by `openssl ca -gencrl`) as DER. */
   crl(issuer: string): Bytes {
+    if (!existsSync(join(this.dir, `${issuer}.ca.cnf`))) this.#caConfig(issuer, []);
     openssl(this.dir, [
-      "ca", "-config", `${issuer}.ca.cnf`, "-gencrl", "-crldays", "30", "-out", `${issuer}.crl`,
+      "ca",
+      "-config",
+      `${issuer}.ca.cnf`,
+      "-gencrl",
+      "-crldays",
+      "30",
+      "-out",
+      `${issuer}.crl`,
     ]);
     return pemDecode(readFileSync(join(this.dir, `${issuer}.crl`), "utf8"), "X509 CRL")[0];
   }

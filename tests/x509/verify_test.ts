@@ -4,7 +4,7 @@ import assert from "node:assert/strict";
 import { Certificate } from "../../src/x509/certificate.ts";
 import { CertificateDecodeError, CertVerifyError } from "../../src/x509/errors.ts";
 import { TrustStore } from "../../src/x509/trust_store.ts";
-import { type VerifyInput, verifyChain } from "../../src/x509/verify.ts";
+import { verifyChain, type VerifyInput } from "../../src/x509/verify.ts";
 import { CA_EXT, Pki, serverExt } from "./_pki.ts";
 
 const pki = new Pki();
@@ -31,7 +31,11 @@ const base: VerifyInput = {
   flags: { partialChain: true, strict: true },
 };
 
-async function rejects(input: VerifyInput, code: number, message?: string): Promise<CertVerifyError> {
+async function rejects(
+  input: VerifyInput,
+  code: number,
+  message?: string,
+): Promise<CertVerifyError> {
   try {
     await verifyChain(input);
   } catch (e) {
@@ -71,10 +75,9 @@ test("an expired leaf from a trusted CA fails with 10", async () => {
     end: "20200102000000Z",
   });
   await rejects({ ...base, leaf: expired }, 10, "certificate has expired");
-  // At a time inside its validity it is fine.
-  await verifyChain({ ...base, leaf: expired, time: new Date("2020-01-01T12:00:00Z") });
-  // Before it: not yet valid.
-  await rejects({ ...base, leaf: expired, time: new Date("2019-12-31T23:59:59Z") }, 9);
+  // Before its CA existed: the CA is not yet valid (checked from the anchor down).
+  const e = await rejects({ ...base, leaf: expired, time: new Date("2020-01-01T12:00:00Z") }, 9);
+  assert.equal(e.depth, 2);
   // OpenSSL checks the host name before the validity period.
   await rejects(
     { ...base, leaf: expired, expectedName: { kind: "DNS", value: "other.test" } },
@@ -129,7 +132,10 @@ test("a wrong IP address fails with 64; IPs never match DNS names", async () => 
     "IP address mismatch, certificate is not valid for '127.0.0.2'.",
   );
   await verifyChain({ ...base, expectedName: { kind: "IP", value: "0:0::1" } });
-  await rejects({ ...base, expectedName: { kind: "DNS", value: "127.0.0.1" } }, 62);
+  // An address passed as a DNS name is matched as an address, never against a dNSName.
+  await verifyChain({ ...base, expectedName: { kind: "DNS", value: "127.0.0.1" } });
+  const dnsIp = pki.make({ name: "dns-ip", issuer: "inter", ext: serverExt("DNS:10.9.9.9") });
+  await rejects({ ...base, leaf: dnsIp, expectedName: { kind: "DNS", value: "10.9.9.9" } }, 64);
 });
 
 test("wildcards match one left-most label only", async () => {
@@ -167,17 +173,28 @@ test("an intermediate without cA=TRUE is not a CA (79)", async () => {
   pki.make({
     name: "not-ca",
     issuer: "root",
-    ext: ["basicConstraints = critical, CA:FALSE", "subjectKeyIdentifier = hash", "authorityKeyIdentifier = keyid"],
+    ext: [
+      "basicConstraints = critical, CA:FALSE",
+      "subjectKeyIdentifier = hash",
+      "authorityKeyIdentifier = keyid",
+    ],
   });
   const l = pki.make({ name: "not-ca-leaf", issuer: "not-ca", ext: serverExt("DNS:localhost") });
-  await rejects({ ...base, leaf: l, intermediates: [pki.der("not-ca")] }, 79, "invalid CA certificate");
+  await rejects(
+    { ...base, leaf: l, intermediates: [pki.der("not-ca")] },
+    79,
+    "invalid CA certificate",
+  );
 });
 
 test("a clientAuth-only leaf is unsuitable for serverAuth (26)", async () => {
   const client = pki.make({
     name: "client",
     issuer: "inter",
-    ext: [...serverExt("DNS:localhost").filter((l) => !l.startsWith("extended")), "extendedKeyUsage = clientAuth"],
+    ext: [
+      ...serverExt("DNS:localhost").filter((l) => !l.startsWith("extended")),
+      "extendedKeyUsage = clientAuth",
+    ],
   });
   await rejects({ ...base, leaf: client }, 26, "unsuitable certificate purpose");
   await verifyChain({ ...base, leaf: client, purpose: "clientAuth" });
@@ -199,13 +216,27 @@ test("CN-only certificates match only with hostnameChecksCommonName", async () =
     issuer: "inter",
     ext: serverExt(),
   });
-  const input: VerifyInput = { ...base, leaf: cnOnly, expectedName: { kind: "DNS", value: "legacy.test" } };
+  const input: VerifyInput = {
+    ...base,
+    leaf: cnOnly,
+    expectedName: { kind: "DNS", value: "legacy.test" },
+  };
   await rejects(input, 62);
   await verifyChain({ ...input, hostnameChecksCommonName: true });
   // Never for an IP address.
-  const cnIp = pki.make({ name: "cn-ip", subject: "/CN=10.0.0.1", issuer: "inter", ext: serverExt() });
+  const cnIp = pki.make({
+    name: "cn-ip",
+    subject: "/CN=10.0.0.1",
+    issuer: "inter",
+    ext: serverExt(),
+  });
   await rejects(
-    { ...base, leaf: cnIp, expectedName: { kind: "IP", value: "10.0.0.1" }, hostnameChecksCommonName: true },
+    {
+      ...base,
+      leaf: cnIp,
+      expectedName: { kind: "IP", value: "10.0.0.1" },
+      hostnameChecksCommonName: true,
+    },
     64,
   );
 });
@@ -229,7 +260,13 @@ test("RSA, RSA-PSS, P-384 and Ed25519 signatures verify", async () => {
     ext: CA_EXT,
     args: ["-sigopt", "rsa_padding_mode:pss", "-sigopt", "rsa_pss_saltlen:32"],
   });
-  pki.make({ name: "ed-inter", key: "ed25519", issuer: "pss-inter", ext: CA_EXT, args: ["-sha384"] });
+  pki.make({
+    name: "ed-inter",
+    key: "ed25519",
+    issuer: "pss-inter",
+    ext: CA_EXT,
+    args: ["-sha384"],
+  });
   const l = pki.make({
     name: "ed-leaf",
     key: "ed25519",
@@ -248,9 +285,19 @@ test("RSA, RSA-PSS, P-384 and Ed25519 signatures verify", async () => {
 });
 
 test("a SHA-1 signature (68) and an RSA-1024 key (66) are refused", async () => {
-  const sha1 = pki.make({ name: "sha1-leaf", issuer: "inter", ext: serverExt("DNS:localhost"), args: ["-sha1"] });
+  const sha1 = pki.make({
+    name: "sha1-leaf",
+    issuer: "inter",
+    ext: serverExt("DNS:localhost"),
+    args: ["-sha1"],
+  });
   await rejects({ ...base, leaf: sha1 }, 68);
-  const weak = pki.make({ name: "weak-leaf", key: "rsa1024", issuer: "inter", ext: serverExt("DNS:localhost") });
+  const weak = pki.make({
+    name: "weak-leaf",
+    key: "rsa1024",
+    issuer: "inter",
+    ext: serverExt("DNS:localhost"),
+  });
   await rejects({ ...base, leaf: weak }, 66, "EE certificate key too weak");
 });
 
@@ -281,18 +328,70 @@ test("CRLs: a revoked leaf fails with 23 when CRL checking is on", async () => {
   await rejects({ ...input, flags: { crlCheckLeaf: true } }, 3, "unable to get certificate CRL");
   const crl = pki.revoke("crl-root", "crl-leaf");
   await verifyChain({ ...input, crls: [crl] });
-  await rejects({ ...input, crls: [crl], flags: { crlCheckLeaf: true } }, 23, "certificate revoked");
+  await rejects(
+    { ...input, crls: [crl], flags: { crlCheckLeaf: true } },
+    23,
+    "certificate revoked",
+  );
   // The trust store's CRLs count too.
   const s = store(crlRoot);
   s.addCrl(crl);
   await rejects({ ...input, trustStore: s, flags: { crlCheckChain: true } }, 23);
 });
 
+test("requireExplicitPolicy: the leaf must assert an acceptable policy (43)", async () => {
+  pki.make({
+    name: "pol-ca",
+    issuer: "root",
+    ext: [
+      ...CA_EXT,
+      "policyConstraints = critical, requireExplicitPolicy:0",
+      "certificatePolicies = 1.3.6.1.4.1.99999.1",
+    ],
+  });
+  const without = pki.make({ name: "pol-none", issuer: "pol-ca", ext: serverExt("DNS:localhost") });
+  await rejects(
+    { ...base, leaf: without, intermediates: [pki.der("pol-ca")] },
+    43,
+    "no explicit policy",
+  );
+  const other = pki.make({
+    name: "pol-other",
+    issuer: "pol-ca",
+    ext: [...serverExt("DNS:localhost"), "certificatePolicies = 1.3.6.1.4.1.99999.2"],
+  });
+  await rejects({ ...base, leaf: other, intermediates: [pki.der("pol-ca")] }, 43);
+  const good = pki.make({
+    name: "pol-good",
+    issuer: "pol-ca",
+    ext: [...serverExt("DNS:localhost"), "certificatePolicies = 1.3.6.1.4.1.99999.1"],
+  });
+  await verifyChain({ ...base, leaf: good, intermediates: [pki.der("pol-ca")] });
+});
+
+test("mutated certificates end in typed errors only", async () => {
+  let seed = 7;
+  const rnd = (n: number) => (seed = (seed * 1103515245 + 12345) & 0x7fffffff) % n;
+  for (let i = 0; i < 2000; i++) {
+    const m = new Uint8Array(i % 2 ? leaf : inter);
+    for (let k = 0; k <= rnd(3); k++) m[rnd(m.length)] = rnd(256);
+    const input = i % 2 ? { ...base, leaf: m } : { ...base, intermediates: [m] };
+    try {
+      await verifyChain(input);
+    } catch (e) {
+      assert.ok(e instanceof CertVerifyError || e instanceof CertificateDecodeError, String(e));
+    }
+  }
+});
+
 test("a malformed leaf is a CertificateDecodeError, never a crash", async () => {
   for (const junk of [new Uint8Array(0), new Uint8Array([0x30, 0x80]), leaf.subarray(0, 100)]) {
     await assert.rejects(verifyChain({ ...base, leaf: junk }), CertificateDecodeError);
   }
-  assert.throws(() => Certificate.fromDer(new Uint8Array([0x30, 0x03, 0x02, 0x01, 0x01])), CertificateDecodeError);
+  assert.throws(
+    () => Certificate.fromDer(new Uint8Array([0x30, 0x03, 0x02, 0x01, 0x01])),
+    CertificateDecodeError,
+  );
 });
 
 test("cleanup", () => {
