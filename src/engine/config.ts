@@ -97,3 +97,80 @@ export interface ClientConfig {
   /** The clock, in ms since the epoch (ticket ages). */
   now: () => number;
 }
+
+/** What the server remembers of a session inside its (encrypted) ticket. */
+export interface TicketContents {
+  /** Protocol version of the session. */
+  version: number;
+  /** The suite of the session; resumption needs one of the same hash. */
+  cipherSuite: number;
+  /** The resumption PSK (secret). */
+  psk: Bytes;
+  /** Issue time (ms since the epoch). */
+  issuedAt: number;
+  /** `ticket_age_add` sent with the ticket. */
+  ageAdd: number;
+  /** Lifetime in seconds. */
+  lifetime: number;
+  /** ALPN protocol of the session. */
+  alpn: string | null;
+  /** SNI of the session. */
+  serverName?: string;
+  /** The client's certificate chain, when it authenticated. */
+  peerCertificates: Bytes[];
+}
+
+/** Seals and opens session tickets with the server's rotating ticket keys. */
+export interface TicketSealer {
+  /** Encrypts `contents` into an opaque ticket. */
+  seal(contents: TicketContents): Promise<Bytes>;
+  /** Decrypts a ticket; undefined when it is not ours, tampered with, or its key has retired. */
+  open(ticket: Bytes): Promise<TicketContents | undefined>;
+}
+
+/** Settings of a server handshake; `forServerName` may replace them after the ClientHello. */
+export interface ServerConfig {
+  /** The cryptography to use. */
+  provider: CryptoProvider;
+  /** Lowest wire version enabled. */
+  minVersion: number;
+  /** Highest wire version enabled. */
+  maxVersion: number;
+  /** TLS 1.3 suites in the server's preference order. */
+  suites13: CipherSuite[];
+  /** TLS 1.2 suites in the server's preference order. */
+  suites12: CipherSuite[];
+  /** Choose the suite by the server's order (`OP_CIPHER_SERVER_PREFERENCE`), else the client's. */
+  serverPreference: boolean;
+  /** Groups the server accepts, in preference order. */
+  groups: number[];
+  /** Signature schemes accepted from clients (CertificateRequest). */
+  signatureSchemes: number[];
+  /** Certificate chains with their keys; one is chosen by the client's signature_algorithms. */
+  certificates: readonly CertifiedKey[];
+  /** ALPN protocols the server speaks, in preference order (empty: ALPN ignored). */
+  alpnProtocols: string[];
+  /** Whether to request (1) or require (2) a client certificate; 0 for none. */
+  verifyMode: 0 | 1 | 2;
+  /** Verifies a client's chain (purpose clientAuth). */
+  verifyPeer: PeerVerifier;
+  /** DER subject names for CertificateRequest's certificate_authorities. */
+  certificateAuthorities: Bytes[];
+  /** Session tickets to send after the handshake (0: none). */
+  numTickets: number;
+  /** Ticket lifetime in seconds (RFC 8446 §4.6.1: at most 604800). */
+  ticketLifetime: number;
+  /** The ticket sealer; undefined when tickets are off (`OP_NO_TICKET`). */
+  tickets?: TicketSealer;
+  /** TLS 1.3 middlebox compatibility (send the dummy ChangeCipherSpec). RFC 8446 §D.4. */
+  middleboxCompat: boolean;
+  /**
+   * Called with the client's SNI (or undefined) after the ClientHello; returns the settings to
+   * continue with (an SNI callback may switch contexts), or an alert number to abort with.
+   */
+  forServerName?: (serverName: string | undefined) => Promise<ServerConfig | number>;
+  /** Emit NSS key log lines as events. */
+  keyLog: boolean;
+  /** The clock, in ms since the epoch. */
+  now: () => number;
+}

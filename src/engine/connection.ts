@@ -6,7 +6,7 @@
 import { asBytes, type Bytes, concat, EMPTY } from "../_bytes.ts";
 import { Alert, AlertLevel, receivedAlertReason, TLSAlertError } from "../alert.ts";
 import { DecodeError } from "../codec/reader.ts";
-import { ContentType } from "../constants.ts";
+import { ContentType, MAX_PLAINTEXT } from "../constants.ts";
 import { InvalidPeerKeyError } from "../crypto/provider.ts";
 import { SSLCertVerificationError, SSLEOFError, SSLError, SSLZeroReturnError } from "../errors.ts";
 import {
@@ -36,6 +36,10 @@ export interface HandshakeState {
   readonly acceptsCompatCcs?: boolean;
   /** Handles a TLS 1.2 ChangeCipherSpec; states that do not expect one omit this. */
   changeCipherSpec?(cx: Connection): Promise<HandshakeState>;
+  /** Sends a KeyUpdate (TLS 1.3 connected states). RFC 8446 §4.6.3. */
+  keyUpdate?(cx: Connection, requestPeer: boolean): Promise<void>;
+  /** Sends a post-handshake CertificateRequest (TLS 1.3 server). RFC 8446 §4.6.2. */
+  requestClientCertificate?(cx: Connection): Promise<void>;
 }
 
 /** Limits that keep a hostile peer from costing unbounded memory or time. */
@@ -48,6 +52,10 @@ export interface EngineLimits {
   maxWarningAlerts: number;
   /** TLS 1.3 compatibility ChangeCipherSpec records tolerated (default 4). */
   maxCompatCcs: number;
+  /** KeyUpdates accepted in a row without application data between them (default 32). */
+  maxKeyUpdates: number;
+  /** Records left under a write key at which a KeyUpdate is sent first (RFC 8446 §5.5). */
+  keyUpdateMargin: number;
 }
 
 /** The state before `start()`: any message is unexpected. */
@@ -65,6 +73,8 @@ const DEFAULT_LIMITS: EngineLimits = {
   maxEmptyRecords: 32,
   maxWarningAlerts: 8,
   maxCompatCcs: 4,
+  maxKeyUpdates: 32,
+  keyUpdateMargin: 1024,
 };
 
 /** What the engine reports to its adapter. */
@@ -72,7 +82,9 @@ export type EngineEvent =
   | { type: "handshake-complete" }
   | { type: "session"; session: unknown }
   | { type: "keylog"; line: string }
-  | { type: "key-update"; direction: "read" | "write" };
+  | { type: "key-update"; direction: "read" | "write" }
+  | { type: "ticket-expired" }
+  | { type: "client-authenticated" };
 
 interface PendingOut {
   type: ContentType;
@@ -112,6 +124,7 @@ export class Connection {
   #emptyRecords = 0;
   #warningAlerts = 0;
   #compatCcs = 0;
+  #keyUpdates = 0;
 
   /**
    * @param side client or server
@@ -267,17 +280,63 @@ export class Connection {
 
   /** Encrypts application data for sending. Only valid after the handshake. */
   write(data: Uint8Array): Promise<void> {
-    return this.#run(() => {
+    return this.#run(async () => {
       if (!this.#handshakeDone) {
         throw new SSLError("HANDSHAKE_NOT_COMPLETE", "cannot write before the handshake completes");
       }
       if (this.#closeNotifySent) {
         throw new SSLZeroReturnError("cannot write after close_notify was sent");
       }
-      if (data.byteLength) {
-        this.#pending.push({ type: ContentType.application_data, data: asBytes(data) });
+      if (data.byteLength === 0) return;
+      // RFC 8446 §5.5: change keys before the AEAD limit of the current write key.
+      const records = Math.ceil(data.byteLength / MAX_PLAINTEXT) + this.#pending.length;
+      if (
+        this.#state.keyUpdate && this.#writer.recordsLeft < records + this.limits.keyUpdateMargin
+      ) {
+        await this.#state.keyUpdate(this, false);
       }
+      this.#pending.push({ type: ContentType.application_data, data: asBytes(data) });
     });
+  }
+
+  /** Sends a KeyUpdate now, asking the peer to update too when `requestPeer`. TLS 1.3 only. */
+  keyUpdate(requestPeer: boolean): Promise<void> {
+    return this.#run(async () => {
+      if (!this.#handshakeDone || !this.#state.keyUpdate) {
+        throw new SSLError(
+          "KEY_UPDATE_NOT_ALLOWED",
+          "KeyUpdate needs an established TLS 1.3 connection",
+        );
+      }
+      await this.#state.keyUpdate(this, requestPeer);
+    });
+  }
+
+  /** Sends a post-handshake CertificateRequest (TLS 1.3 server). RFC 8446 §4.6.2. */
+  requestClientCertificate(): Promise<void> {
+    return this.#run(async () => {
+      if (!this.#handshakeDone || !this.#state.requestClientCertificate) {
+        throw new SSLError(
+          "WRONG_SSL_VERSION",
+          "post-handshake authentication needs an established TLS 1.3 server connection",
+        );
+      }
+      await this.#state.requestClientCertificate(this);
+    });
+  }
+
+  /**
+   * Counts a received KeyUpdate; a flood of them without application data between is refused
+   * (RFC 8446 §4.6.3 sets no limit; each one costs key derivations).
+   */
+  noteKeyUpdate(): void {
+    if (++this.#keyUpdates > this.limits.maxKeyUpdates) {
+      throw new TLSAlertError(
+        Alert.unexpected_message,
+        "TOO_MANY_KEY_UPDATES",
+        "too many KeyUpdate messages",
+      );
+    }
   }
 
   /** Queues a close_notify alert (RFC 8446 §6.1); idempotent. */
@@ -401,6 +460,7 @@ export class Connection {
         }
         this.#emptyRecords = 0;
         this.#warningAlerts = 0;
+        this.#keyUpdates = 0;
         this.#appIn.push(data);
         this.#appInBytes += data.byteLength;
         return;

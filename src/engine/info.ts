@@ -32,6 +32,8 @@ export interface NegotiatedInfo {
   serverRandom?: Bytes;
   /** Whether the extended master secret was negotiated (TLS 1.2). */
   extendedMasterSecret?: boolean;
+  /** The server acknowledged the client's SNI (empty server_name in EncryptedExtensions). */
+  serverNameAcknowledged?: boolean;
   /** The peer offered post-handshake authentication (server side). */
   peerPostHandshakeAuth?: boolean;
 }

@@ -400,7 +400,11 @@ export function readEcPointFormats(r: Reader): number[] {
   return Array.from(r.vec8("ec_point_format_list", 1));
 }
 
-/** record_size_limit. RFC 8449 §4. */
+/** Reads record_size_limit; RFC 8449 §4: a value below 64 is illegal_parameter. */
 export function readRecordSizeLimit(r: Reader): number {
-  return r.u16("record_size_limit");
+  const limit = r.u16("record_size_limit");
+  if (limit < 64) {
+    throw alertError(Alert.illegal_parameter, `record_size_limit of ${limit}`, "BAD_EXTENSION");
+  }
+  return limit;
 }

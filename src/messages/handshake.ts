@@ -3,7 +3,7 @@
  * reassembly of messages that span records or share one.
  * @module
  */
-import { type Bytes, concat } from "../_bytes.ts";
+import type { Bytes } from "../_bytes.ts";
 import { Alert, alertError } from "../alert.ts";
 import { HandshakeType } from "../constants.ts";
 
@@ -33,11 +33,15 @@ export const DEFAULT_MAX_HANDSHAKE_MESSAGE = 128 * 1024;
 
 /**
  * Collects handshake record fragments and yields whole messages. Holds at most one partial
- * message, whose announced length is checked against `maxMessage` before it is buffered.
+ * message, whose announced length is checked against `maxMessage` as soon as its header is in.
+ * Fragments are kept as views and joined once, when their message is complete, so a message
+ * fed in many small records costs linear, not quadratic, copying.
  */
 export class HandshakeReassembler {
   #parts: Bytes[] = [];
   #buffered = 0;
+  /** Body length announced by the buffered message's header; -1 until its 4 bytes are in. */
+  #announced = -1;
   #maxMessage: number;
 
   /** @param maxMessage the largest handshake message accepted */
@@ -55,12 +59,14 @@ export class HandshakeReassembler {
     if (fragment.byteLength === 0) return;
     this.#parts.push(fragment);
     this.#buffered += fragment.byteLength;
-    this.#checkAnnouncedLength();
+    if (this.#announced < 0) this.#readHeader();
   }
 
-  #checkAnnouncedLength(): void {
+  #readHeader(): void {
     if (this.#buffered < 4) return;
-    const head = this.#parts[0].byteLength >= 4 ? this.#parts[0] : concat(...this.#parts);
+    // Joining here happens at most once per message: only while its header is incomplete.
+    if (this.#parts[0].byteLength < 4) this.#join();
+    const head = this.#parts[0];
     const len = (head[1] << 16) | (head[2] << 8) | head[3];
     // OpenSSL answers an excessive message length with illegal_parameter.
     if (len > this.#maxMessage) {
@@ -70,20 +76,34 @@ export class HandshakeReassembler {
         "EXCESSIVE_MESSAGE_SIZE",
       );
     }
+    this.#announced = len;
+  }
+
+  /**
+   * Joins the buffered fragments into one buffer. A loop, not `concat(...parts)`: a message
+   * sent in 1-byte records has more fragments than a call may take arguments.
+   */
+  #join(): void {
+    const out = new Uint8Array(this.#buffered);
+    let off = 0;
+    for (const p of this.#parts) {
+      out.set(p, off);
+      off += p.byteLength;
+    }
+    this.#parts = [out];
   }
 
   /** The next complete message, or `undefined` when more bytes are needed. */
   next(): HandshakeMessage | undefined {
-    if (this.#buffered < 4) return undefined;
-    if (this.#parts.length > 1) this.#parts = [concat(...this.#parts)];
+    if (this.#announced < 0 || this.#buffered < 4 + this.#announced) return undefined;
+    if (this.#parts.length > 1) this.#join();
     const buf = this.#parts[0];
-    const len = (buf[1] << 16) | (buf[2] << 8) | buf[3];
-    if (buf.byteLength < 4 + len) return undefined;
-    const raw = buf.subarray(0, 4 + len);
-    const rest = buf.subarray(4 + len);
+    const raw = buf.subarray(0, 4 + this.#announced);
+    const rest = buf.subarray(4 + this.#announced);
     this.#parts = rest.byteLength ? [rest] : [];
     this.#buffered = rest.byteLength;
-    this.#checkAnnouncedLength();
+    this.#announced = -1;
+    this.#readHeader();
     return { type: raw[0], body: raw.subarray(4), raw };
   }
 }

@@ -11,6 +11,7 @@ import { Connection, NOT_STARTED } from "../engine/connection.ts";
 import { newInfo } from "../engine/info.ts";
 import { SSLError } from "../errors.ts";
 import { startClient } from "../tls13/client.ts";
+import { startServer } from "../tls13/server.ts";
 import { Certificate } from "../x509/certificate.ts";
 import { type PeerCertDict, peerCertDict } from "../x509/peer_cert.ts";
 import { appendText } from "./_fs.ts";
@@ -71,10 +72,13 @@ export abstract class SSLBase {
   }
 
   async #start(): Promise<Connection> {
-    if (this.serverSide) {
-      throw new SSLError("SERVER_NOT_SUPPORTED", "the TLS server is not available yet");
-    }
     const ctx = this.context;
+    if (this.serverSide) {
+      ctx._stats.accept++;
+      const conn = new Connection("server", startServer(await ctx._serverConfig(this)), newInfo());
+      this.#conn = conn;
+      return conn;
+    }
     ctx._stats.connect++;
     const cfg = await ctx._clientConfig(this.serverHostname ?? undefined, this.#sessionIn);
     const conn = new Connection("client", NOT_STARTED, newInfo());
@@ -103,7 +107,11 @@ export abstract class SSLBase {
           if (conn.info.sessionReused) this.context._stats.hits++;
           else if (this.#sessionIn) this.context._stats.misses++;
           break;
+        case "ticket-expired":
+          this.context._stats.timeouts++;
+          break;
         case "key-update":
+        case "client-authenticated":
           break;
       }
     }
@@ -118,6 +126,46 @@ export abstract class SSLBase {
       // must not break the connection.
       const prev = keylogQueues.get(ctx) ?? Promise.resolve();
       keylogQueues.set(ctx, prev.then(() => appendText(file, line + "\n")).catch(() => {}));
+    }
+  }
+
+  /** @internal Sends what an action queued (the socket flushes, the object fills its BIO). */
+  protected abstract _afterAction(): Promise<void>;
+
+  /**
+   * Sends a KeyUpdate (TLS 1.3): new write keys now, and new peer keys too when
+   * `updateRequested`. RFC 8446 §4.6.3.
+   */
+  async keyUpdate(updateRequested = false): Promise<void> {
+    const conn = await this._engine();
+    try {
+      await conn.keyUpdate(updateRequested);
+    } finally {
+      await this._afterAction();
+    }
+  }
+
+  /**
+   * Asks the client for a certificate after the handshake (TLS 1.3 post-handshake
+   * authentication, Python's `verify_client_post_handshake()`). The client must have offered
+   * it (`postHandshakeAuth` on its context); its answer is processed by later reads, after
+   * which `getPeerCert()` shows the certificate.
+   */
+  async verifyClientPostHandshake(): Promise<void> {
+    if (!this.serverSide) {
+      throw new SSLError("NOT_SERVER", "verifyClientPostHandshake() is for the server side");
+    }
+    const conn = await this._engine();
+    if (!conn.info.peerPostHandshakeAuth) {
+      throw new SSLError(
+        "EXTENSION_NOT_RECEIVED",
+        "the client did not offer post-handshake authentication",
+      );
+    }
+    try {
+      await conn.requestClientCertificate();
+    } finally {
+      await this._afterAction();
     }
   }
 

@@ -14,9 +14,12 @@ import {
   TLS13_SUITES,
 } from "../crypto/suites.ts";
 import { defaultProvider } from "../crypto/webcrypto.ts";
-import type { CertifiedKey, ClientConfig } from "../engine/config.ts";
+import { Alert } from "../alert.ts";
+import type { CertifiedKey, ClientConfig, ServerConfig } from "../engine/config.ts";
+import { RotatingTicketKeys } from "../engine/tickets.ts";
 import { SSLError } from "../errors.ts";
 import { Certificate } from "../x509/certificate.ts";
+import { CertificateDecodeError } from "../x509/errors.ts";
 import { assertKeyMatches } from "../x509/key_match.ts";
 import { looksLikePem, pemDecode, pemDecodeAll } from "../x509/pem.ts";
 import { type PeerCertDict, peerCertDict } from "../x509/peer_cert.ts";
@@ -184,8 +187,10 @@ export class SSLContext {
   keylogFilename: string | null = null;
   /** Receive NSS key log lines (opt-in; they are secrets). */
   onKeylog: KeylogCallback | null = null;
-  /** TLS 1.3 session tickets a server sends after a handshake. */
+  /** TLS 1.3 session tickets a server sends after a handshake (Python's `num_tickets`). */
   numTickets = 2;
+  /** Lifetime of the session tickets a server issues, in seconds (at most 7 days). */
+  ticketLifetime = 7200;
   /**
    * Called with the server name a client sent, before the certificate is chosen; may switch
    * `sslObject.context` (Python's `sni_callback`).
@@ -206,6 +211,8 @@ export class SSLContext {
   #systemRoots = false;
   #systemRootsLoaded: Promise<void> | undefined;
   #chains: CertifiedKey[] = [];
+  #caNames: Bytes[] = [];
+  #ticketKeys: RotatingTicketKeys | undefined;
   /** @internal Counters for `sessionStats()`. */
   readonly _stats: SessionStats = {
     number: 0,
@@ -534,13 +541,29 @@ export class SSLContext {
     }
   }
 
+  /** Adds one trust anchor; its name goes into a server's CertificateRequest. */
+  #trust(der: Bytes): void {
+    let cert: Certificate;
+    try {
+      cert = Certificate.fromDer(der);
+    } catch (e) {
+      if (e instanceof CertificateDecodeError) {
+        throw new SSLError("ASN1_LIB", `a CA certificate does not parse: ${e.message}`, {
+          library: "X509",
+        });
+      }
+      throw e;
+    }
+    if (this.#store.add(cert) && cert.isCA) this.#caNames.push(cert.subject.der);
+  }
+
   /** Adds every certificate (and CRL) in PEM text or concatenated DER; returns how many. */
   #addPemOrDer(data: Uint8Array, crls: boolean): number {
     let n = 0;
     if (looksLikePem(data)) {
       for (const block of pemDecodeAll(fromUtf8(data))) {
         if (block.label === "CERTIFICATE" || block.label === "TRUSTED CERTIFICATE") {
-          this.#store.add(block.der);
+          this.#trust(block.der);
           n++;
         } else if (crls && block.label === "X509 CRL") {
           this.#store.addCrl(block.der);
@@ -550,7 +573,7 @@ export class SSLContext {
       return n;
     }
     for (const der of splitDer(data)) {
-      this.#store.add(der);
+      this.#trust(der);
       n++;
     }
     return n;
@@ -670,6 +693,60 @@ export class SSLContext {
   /**
    * @internal The settings of one client handshake.
    */
+  /**
+   * @internal The settings of one server handshake. `owner` is the socket or object being
+   * served: the SNI callback receives it and may switch its context.
+   */
+  async _serverConfig(owner: { context: SSLContext }): Promise<ServerConfig> {
+    const { min, max } = this._versions();
+    const { tls13, tls12 } = this._suites();
+    if (tls13.length === 0 && tls12.length === 0) {
+      throw new SSLError("NO_CIPHERS_AVAILABLE", "no cipher suites available");
+    }
+    await this._ensureRoots();
+    const lifetime = Math.min(Math.max(0, Math.floor(this.ticketLifetime)), 604800);
+    if (!this.#ticketKeys && !(this.options & Options.OP_NO_TICKET) && lifetime > 0) {
+      // Keys rotate once per ticket lifetime, and the previous key still opens tickets.
+      this.#ticketKeys = new RotatingTicketKeys(this.provider, lifetime * 1000);
+    }
+    const callback = this.sniCallback;
+    return {
+      provider: this.provider,
+      minVersion: min,
+      maxVersion: max,
+      suites13: max >= Version.TLS13 ? tls13 : [],
+      suites12: min <= Version.TLS12 ? tls12 : [],
+      serverPreference: (this.options & Options.OP_CIPHER_SERVER_PREFERENCE) !== 0,
+      groups: this._groups(),
+      signatureSchemes: [...DEFAULT_SIGNATURE_SCHEMES],
+      certificates: this.#chains,
+      alpnProtocols: this._alpn(),
+      verifyMode: this.verifyMode,
+      verifyPeer: makeVerifier(this, "server", undefined),
+      certificateAuthorities: this.#caNames,
+      numTickets: this.options & Options.OP_NO_TICKET ? 0 : Math.max(0, this.numTickets),
+      ticketLifetime: lifetime,
+      tickets: this.options & Options.OP_NO_TICKET ? undefined : this.#ticketKeys,
+      middleboxCompat: (this.options & Options.OP_ENABLE_MIDDLEBOX_COMPAT) !== 0,
+      forServerName: callback
+        ? async (name) => {
+          let result: unknown;
+          try {
+            result = await callback(owner, name ?? null, this);
+          } catch {
+            // Python: an exception in the callback ends the handshake with handshake_failure.
+            return Alert.handshake_failure;
+          }
+          if (typeof result === "number") return result;
+          // The callback may have switched `owner.context`: continue with its settings.
+          return { ...(await owner.context._serverConfig(owner)), forServerName: undefined };
+        }
+        : undefined,
+      keyLog: this.keylogFilename !== null || this.onKeylog !== null,
+      now: Date.now,
+    };
+  }
+
   async _clientConfig(
     serverHostname: string | undefined,
     session?: SSLSession,

@@ -53,6 +53,14 @@ export class SSLObject extends SSLBase {
     }
   }
 
+  /** @internal */
+  protected _afterAction(): Promise<void> {
+    const conn = this._conn;
+    if (conn) this.#outgoing.write(conn.takeOutgoing());
+    this._drainEvents();
+    return Promise.resolve();
+  }
+
   /** Runs the handshake as far as the bytes in `incoming` allow; throws `SSLWantReadError` until done. */
   async doHandshake(): Promise<void> {
     await this.#step();

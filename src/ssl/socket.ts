@@ -90,6 +90,12 @@ export class SSLSocket extends SSLBase {
     });
   }
 
+  /** @internal */
+  protected async _afterAction(): Promise<void> {
+    this._drainEvents();
+    await this.#flush();
+  }
+
   /** Sends what the engine produced. */
   async #flush(): Promise<void> {
     const conn = this._conn;

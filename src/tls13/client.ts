@@ -8,7 +8,6 @@ import { Alert, alertError } from "../alert.ts";
 import {
   ExtensionType as E,
   HandshakeType as H,
-  KeyUpdateRequest,
   PskKeyExchangeMode,
   Version,
 } from "../constants.ts";
@@ -50,12 +49,7 @@ import {
   supportedVersionsClientExtension,
 } from "../messages/extensions.ts";
 import { frameHandshake, type HandshakeMessage } from "../messages/handshake.ts";
-import {
-  decodeFinished,
-  decodeKeyUpdate,
-  decodeNewSessionTicket13,
-  encodeKeyUpdate,
-} from "../messages/post_handshake.ts";
+import { decodeFinished, decodeNewSessionTicket13 } from "../messages/post_handshake.ts";
 import {
   decodeEncryptedExtensions,
   decodeServerHello,
@@ -185,6 +179,7 @@ async function sealHello(hs: ClientHs): Promise<HandshakeMessage> {
     ...exts,
     preSharedKeyClientExtension({ identities, binders: [new Uint8Array(hashLen)] }),
   ];
+  hs.offered.add(E.pre_shared_key);
   const draft = clientHelloMessage(hs.hello);
   const truncated = truncateForBinders(draft.raw, bindersLength([hashLen]));
   hs.transcript.setHash(hash);
@@ -642,18 +637,9 @@ class ClientConnected implements HandshakeState {
         if (nst.lifetime > 0) cx.emit({ type: "session", session: ticket });
         return this;
       }
-      case H.key_update: {
-        const request = decodeKeyUpdate(msg.body);
-        await traffic.updateReadKeys();
-        // RFC 8446 §4.6.3: answer update_requested with our own update (not requested).
-        if (request === KeyUpdateRequest.update_requested) {
-          cx.sendHandshake(
-            frameHandshake(H.key_update, encodeKeyUpdate(KeyUpdateRequest.update_not_requested)),
-          );
-          await traffic.updateWriteKeys();
-        }
+      case H.key_update:
+        await traffic.receiveKeyUpdate(msg.body);
         return this;
-      }
       case H.certificate_request: {
         // RFC 8446 §4.6.2: only when the client offered post_handshake_auth.
         if (!hs.cfg.postHandshakeAuth) {
@@ -687,12 +673,8 @@ class ClientConnected implements HandshakeState {
   }
 
   /** Sends a KeyUpdate and switches to the next write keys. RFC 8446 §4.6.3. */
-  async keyUpdate(cx: Connection, requestPeer: boolean): Promise<void> {
-    const request = requestPeer
-      ? KeyUpdateRequest.update_requested
-      : KeyUpdateRequest.update_not_requested;
-    cx.sendHandshake(frameHandshake(H.key_update, encodeKeyUpdate(request)));
-    await this.hs.traffic!.updateWriteKeys();
+  keyUpdate(_cx: Connection, requestPeer: boolean): Promise<void> {
+    return this.hs.traffic!.sendKeyUpdate(requestPeer);
   }
 }
 

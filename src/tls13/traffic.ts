@@ -4,9 +4,12 @@
  * @module
  */
 import type { Bytes } from "../_bytes.ts";
+import { HandshakeType, KeyUpdateRequest } from "../constants.ts";
 import { type CryptoProvider, HASH_LENGTH } from "../crypto/provider.ts";
 import type { CipherSuite } from "../crypto/suites.ts";
 import type { Connection } from "../engine/connection.ts";
+import { frameHandshake } from "../messages/handshake.ts";
+import { decodeKeyUpdate, encodeKeyUpdate } from "../messages/post_handshake.ts";
 import { RecordProtection13 } from "../record/protection13.ts";
 import {
   type ApplicationTrafficSecret,
@@ -175,6 +178,26 @@ export class Tls13Secrets {
     }
     await this.useApplicationWriter();
     this.#cx.emit({ type: "key-update", direction: "write" });
+  }
+
+  /** Sends a KeyUpdate and moves to the next write keys. RFC 8446 §4.6.3. */
+  async sendKeyUpdate(requestPeer: boolean): Promise<void> {
+    const request = requestPeer
+      ? KeyUpdateRequest.update_requested
+      : KeyUpdateRequest.update_not_requested;
+    this.#cx.sendHandshake(frameHandshake(HandshakeType.key_update, encodeKeyUpdate(request)));
+    await this.updateWriteKeys();
+  }
+
+  /**
+   * Handles a received KeyUpdate: the peer's next keys, and our own update in answer to
+   * update_requested. RFC 8446 §4.6.3.
+   */
+  async receiveKeyUpdate(body: Bytes): Promise<void> {
+    const request = decodeKeyUpdate(body);
+    this.#cx.noteKeyUpdate();
+    await this.updateReadKeys();
+    if (request === KeyUpdateRequest.update_requested) await this.sendKeyUpdate(false);
   }
 
   /** TLS-Exporter. RFC 8446 §7.5. */
