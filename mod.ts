@@ -51,6 +51,7 @@ export { SSLObject } from "./src/ssl/object.ts";
 export { MemoryBIO } from "./src/ssl/memory_bio.ts";
 export { SSLSession } from "./src/ssl/session.ts";
 export { connect, type ConnectOptions } from "./src/net/connect.ts";
+export { listen, type ListenOptions, type TLSListener } from "./src/net/listen.ts";
 export {
   OPENSSL_VERSION,
   OPENSSL_VERSION_INFO,

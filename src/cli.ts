@@ -24,6 +24,7 @@ import {
 import { realpathSync } from "node:fs";
 import process from "node:process";
 import { fileURLToPath } from "node:url";
+import { serve, type ServeOptions } from "./cli/serve.ts";
 import { openTcp } from "./net/tcp.ts";
 import { Certificate } from "./x509/certificate.ts";
 import { attributeShortName } from "./x509/name.ts";
@@ -33,6 +34,7 @@ const USAGE = `webtls ${VERSION} — TLS 1.3/1.2 in TypeScript
 
 Usage:
   webtls connect HOST:PORT [options]
+  webtls serve --port N [options]
 
 connect options:
   --cafile F          trust the CA certificates in PEM file F (default: system roots)
@@ -48,6 +50,21 @@ connect options:
   --send TEXT         send TEXT (\\r\\n escapes allowed), then print what arrives until close
   --timeout MS        handshake timeout (default 10000)
   --json              print one JSON object instead of the s_client-style report
+
+serve options:
+  --host A            address to bind (default 127.0.0.1)
+  --port N            port to listen on (0: any free port)
+  --cert F --key F    certificate chain and key (PEM); without them an ephemeral ECDSA P-256
+                      certificate for localhost/127.0.0.1 is generated and its CA written out
+  --password P        password of an encrypted key
+  --cafile F          CA certificates to verify client certificates with
+  --verify-client M   none (default), optional or required
+  --alpn LIST         ALPN protocols to accept, in preference order
+  --tls1.3            TLS 1.3 only
+  --num-tickets N     session tickets per connection (default 2)
+  --keylog F          append NSS key log lines to F; contains secrets
+  --www               answer HTTP GET with the connection's facts (default)
+  --echo              echo what clients send
 `;
 
 interface Args {
@@ -57,6 +74,13 @@ interface Args {
 }
 
 const VALUE_FLAGS = new Set([
+  "--host",
+  "--port",
+  "--cert",
+  "--key",
+  "--password",
+  "--verify-client",
+  "--num-tickets",
   "--cafile",
   "--servername",
   "--alpn",
@@ -68,7 +92,15 @@ const VALUE_FLAGS = new Set([
   "--send",
   "--timeout",
 ]);
-const BOOL_FLAGS = new Set(["--insecure", "--tls1.3", "--json", "--help", "-h"]);
+const BOOL_FLAGS = new Set([
+  "--insecure",
+  "--tls1.3",
+  "--json",
+  "--help",
+  "-h",
+  "--www",
+  "--echo",
+]);
 
 class UsageError extends Error {}
 
@@ -274,6 +306,36 @@ async function connectCommand(args: Args, out: (s: string) => void): Promise<num
   return 0;
 }
 
+function serveOptions(args: Args): ServeOptions {
+  const port = Number(str(args, "--port"));
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new UsageError("serve needs --port N (0 to 65535)");
+  }
+  const verify = str(args, "--verify-client") ?? "none";
+  if (verify !== "none" && verify !== "optional" && verify !== "required") {
+    throw new UsageError("--verify-client takes none, optional or required");
+  }
+  if (args.flags.has("--www") && args.flags.has("--echo")) {
+    throw new UsageError("--www and --echo exclude each other");
+  }
+  const tickets = str(args, "--num-tickets");
+  return {
+    host: str(args, "--host") ?? "127.0.0.1",
+    port,
+    cert: str(args, "--cert"),
+    key: str(args, "--key"),
+    password: str(args, "--password"),
+    cafile: str(args, "--cafile"),
+    verifyClient: verify,
+    alpn: (str(args, "--alpn") ?? "").split(",").filter(Boolean),
+    tls13Only: args.flags.has("--tls1.3"),
+    tls12Only: false,
+    numTickets: tickets === undefined ? undefined : Number(tickets),
+    keylog: str(args, "--keylog"),
+    mode: args.flags.has("--echo") ? "echo" : "www",
+  };
+}
+
 /** Advice for the common failures, in the words of someone fixing them. */
 function advice(e: SSLError): string {
   if (e instanceof SSLCertVerificationError) {
@@ -313,7 +375,9 @@ export async function main(
       out(USAGE);
       return args.command ? 0 : 2;
     }
-    if (args.command !== "connect") throw new UsageError(`unknown command '${args.command}'`);
+    if (args.command !== "connect" && args.command !== "serve") {
+      throw new UsageError(`unknown command '${args.command}'`);
+    }
   } catch (e) {
     if (e instanceof UsageError) {
       err(`webtls: ${e.message}\n\n${USAGE}`);
@@ -323,6 +387,7 @@ export async function main(
   }
   const json = args.flags.has("--json");
   try {
+    if (args.command === "serve") return await serve(serveOptions(args), (l) => err(l + "\n"));
     return await connectCommand(args, out);
   } catch (e) {
     if (e instanceof UsageError) {

@@ -227,6 +227,11 @@ export abstract class SSLBase {
     return g === undefined ? null : groupName(g);
   }
 
+  /** The SNI host name: sent (client side) or received from the client (server side). */
+  get serverName(): string | null {
+    return this._conn?.info.serverName ?? null;
+  }
+
   /** True when a HelloRetryRequest took place. */
   get helloRetryRequest(): boolean {
     return this.#conn?.info.helloRetryRequest ?? false;

@@ -19,6 +19,8 @@ export interface Transport {
   readonly writable: WritableStream<Uint8Array>;
   /** Closes the transport entirely (optional; otherwise the streams are closed). */
   close?(): void | Promise<void>;
+  /** The peer's address (`host:port`), for logs. */
+  readonly peer?: string;
 }
 
 /** Options of `SSLContext.wrapSocket()`. */
@@ -94,6 +96,11 @@ export class SSLSocket extends SSLBase {
   protected async _afterAction(): Promise<void> {
     this._drainEvents();
     await this.#flush();
+  }
+
+  /** The peer's address (`host:port`) when the transport knows it. */
+  get peer(): string | undefined {
+    return this.#transport.peer;
   }
 
   /** Sends what the engine produced. */
