@@ -161,19 +161,22 @@ export function parseOne(der: Uint8Array, id: number, what: string): DerNode {
   return expect(parseDer(der, what), id, what);
 }
 
+// Plain booleans rather than type predicates: on a `DerNode` a false predicate would narrow it to
+// `never` in the caller's else branch.
+
 /** True when `n` has `id`'s class and tag number, in either form. */
-export function hasTag(n: DerNode | undefined, id: number): n is DerNode {
+export function hasTag(n: DerNode | undefined, id: number): boolean {
   return n !== undefined && (n.id & 0xdf) === (id & 0xdf);
 }
 
 /** True when `n` is context-specific `[tag]`, in either form. */
-export function isContext(n: DerNode | undefined, tag: number): n is DerNode {
+export function isContext(n: DerNode | undefined, tag: number): boolean {
   return n !== undefined && n.cls === 2 && n.tag === tag;
 }
 
 /** Returns `n` after checking that its identifier is `id` (class, form and number). */
 export function expect(n: DerNode | undefined, id: number, what: string): DerNode {
-  if (!hasTag(n, id)) fail(what, "unexpected element");
+  if (n === undefined || !hasTag(n, id)) fail(what, "unexpected element");
   if (n.id !== id) fail(what, "wrong encoding form");
   return n;
 }
@@ -236,6 +239,12 @@ export class DerSequence {
     return this.peekTag() === id ? this.#items[this.#next++] : undefined;
   }
 
+  /** Reads the next element if it is a NULL: parameters that may be NULL or absent. */
+  optionalNull(what: string): void {
+    const n = this.optional(NULL);
+    if (n !== undefined) readNull(n, what);
+  }
+
   /** Reads the next element whatever its identifier (an ANY or CHOICE field), if any. */
   optionalAny(): DerNode | undefined {
     return this.#items[this.#next] === undefined ? undefined : this.#items[this.#next++];
@@ -276,11 +285,14 @@ export function readUnsigned(n: DerNode | undefined, what: string, id = INTEGER)
   return c[0] === 0 && c.byteLength > 1 ? c.subarray(1) : c;
 }
 
-/** A non-negative INTEGER as a number no larger than `max` (at most 2^53 − 1). */
+/**
+ * A non-negative INTEGER as a number no larger than `max` (at most 2^53 − 1; by default
+ * 2^48 − 1, six octets, which every count and size in a key file fits).
+ */
 export function readUint(
   n: DerNode | undefined,
   what: string,
-  max = 0x7fffffff,
+  max = 2 ** 48 - 1,
   id = INTEGER,
 ): number {
   const m = readUnsigned(n, what, id);

@@ -55,6 +55,15 @@ export interface SigningKey {
   readonly spki: Bytes;
 }
 
+/** Options of `CryptoProvider.verify`. */
+export interface VerifyOptions {
+  /**
+   * Accept an ECDSA scheme whatever the key's curve, as TLS 1.2 does (its schemes name only
+   * the hash, RFC 5246 §7.4.1.4.1); TLS 1.3 binds the curve (RFC 8446 §4.2.3).
+   */
+  anyCurve?: boolean;
+}
+
 /** Thrown by `KeyShare.agree` for a malformed or invalid peer public value. */
 export class InvalidPeerKeyError extends Error {
   /** @param message what was wrong */
@@ -89,7 +98,13 @@ export interface CryptoProvider {
    * SubjectPublicKeyInfo). ECDSA signatures are DER-encoded as on the wire. Returns false for
    * a bad signature or a key that does not fit the scheme.
    */
-  verify(scheme: SignatureScheme, spki: Bytes, message: Bytes, signature: Bytes): Promise<boolean>;
+  verify(
+    scheme: SignatureScheme,
+    spki: Bytes,
+    message: Bytes,
+    signature: Bytes,
+    options?: VerifyOptions,
+  ): Promise<boolean>;
   /** Imports a PKCS#8 private key for signing. Throws for an unsupported key type. */
   importSigningKey(pkcs8: Bytes): Promise<SigningKey>;
   /** Signs `message` with `key` under `scheme` (ECDSA output DER-encoded, as on the wire). */

@@ -5,7 +5,7 @@
  * the client's, which the `KeyShare` shape (generate, then agree) cannot express.
  * @module
  */
-import { type Bytes, concat, EMPTY, equal } from "../_bytes.ts";
+import { type Bytes, concat, EMPTY } from "../_bytes.ts";
 import { NamedGroup, SignatureScheme } from "../constants.ts";
 import {
   type AeadAlgorithm,
@@ -16,22 +16,23 @@ import {
   InvalidPeerKeyError,
   type KeyShare,
   type SigningKey,
+  type VerifyOptions,
 } from "./provider.ts";
+import { DecodeError } from "../codec/reader.ts";
+import { type DerNode, OID, readOid } from "../codec/der.ts";
+import { ecdsaDerToRaw, ecdsaRawToDer } from "./_ecdsa.ts";
 import {
-  DerError,
-  ecdsaDerToRaw,
-  ecdsaRawToDer,
-  Oid,
+  CURVE_OIDS,
+  KEY_OID,
   parsePkcs8,
   parsePssParams,
   parseSpki,
   type PssParams,
+  rsaEncryptionSpki,
   rsaPkcs8FromPss,
-  rsaSpkiFromPss,
   type Spki,
   spkiWithAlgorithm,
-  Tag,
-} from "./_der.ts";
+} from "./_keys.ts";
 import { isOnCurve, type NistCurve } from "./_ec.ts";
 
 const subtle = globalThis.crypto.subtle;
@@ -101,26 +102,15 @@ const PSS_ORDER: readonly SignatureScheme[] = [
   SignatureScheme.rsa_pss_pss_sha512,
 ];
 
-function curveOf(oid: Bytes): NistCurve | undefined {
-  if (equal(oid, Oid.p256)) return "P-256";
-  if (equal(oid, Oid.p384)) return "P-384";
-  if (equal(oid, Oid.p521)) return "P-521";
-  return undefined;
+/** The curve an id-ecPublicKey's parameters name (RFC 5480 §2.1.1: a namedCurve OID only). */
+function curveOf(params: DerNode | undefined): NistCurve | undefined {
+  return params?.id === OID ? CURVE_OIDS[readOid(params, "namedCurve")] : undefined;
 }
 
 /** HMAC keys cannot be empty in WebCrypto; RFC 5869 §2.2 pads an absent salt to HashLen zeros. */
 function hmacKey(alg: HashAlgorithm, key: Bytes, usage: KeyUsage): Promise<CryptoKey> {
   const raw = key.byteLength === 0 ? new Uint8Array(HASH_LENGTH[alg]) : key;
   return subtle.importKey("raw", raw, { name: "HMAC", hash: alg }, false, [usage]);
-}
-
-/** Options for {@link WebCryptoProvider.verify} beyond the `CryptoProvider` interface. */
-export interface VerifyOptions {
-  /**
-   * Accept an ECDSA scheme whatever the key's curve, as TLS 1.2 does (its schemes name only
-   * the hash, RFC 5246 §7.4.1.4.1); TLS 1.3 binds the curve (RFC 8446 §4.2.3).
-   */
-  anyCurve?: boolean;
 }
 
 class WebCryptoAead implements AeadKey {
@@ -403,7 +393,7 @@ export class WebCryptoProvider implements CryptoProvider {
     try {
       parsed = parseSpki(spki);
     } catch (e) {
-      if (e instanceof DerError) return false;
+      if (e instanceof DecodeError) return false;
       throw e;
     }
     try {
@@ -434,11 +424,11 @@ export class WebCryptoProvider implements CryptoProvider {
     switch (info.kind) {
       case "ed25519":
         // RFC 8410 §3: absent parameters; RFC 8032 §5.1.6: signatures are 64 bytes.
-        if (!equal(oid, Oid.ed25519) || params || signature.byteLength !== 64) return undefined;
+        if (oid !== KEY_OID.ed25519 || params || signature.byteLength !== 64) return undefined;
         return { keyData: spki, alg: { name: "Ed25519" }, sig: signature };
       case "ecdsa": {
-        if (!equal(oid, Oid.ecPublicKey) || params?.tag !== Tag.OID) return undefined;
-        const curve = curveOf(params.value);
+        if (oid !== KEY_OID.ecPublicKey) return undefined;
+        const curve = curveOf(params);
         if (!curve || (!options.anyCurve && curve !== info.curve)) return undefined;
         // The wire carries a DER ECDSA-Sig-Value (RFC 8446 §4.2.3); WebCrypto wants r || s.
         const sig = ecdsaDerToRaw(signature, FIELD_LEN[curve]);
@@ -448,13 +438,13 @@ export class WebCryptoProvider implements CryptoProvider {
         const alg = { name: info.family, hash: info.hash };
         if (!info.pssOid) {
           // RFC 8446 §4.2.3: rsae and pkcs1 schemes take rsaEncryption keys only.
-          return equal(oid, Oid.rsaEncryption) ? { keyData: spki, alg, sig: signature } : undefined;
+          return oid === KEY_OID.rsaEncryption ? { keyData: spki, alg, sig: signature } : undefined;
         }
         // rsa_pss_pss: an id-RSASSA-PSS key whose parameters allow this hash and salt length,
         // imported as rsaEncryption because WebCrypto does not know the PSS OID.
-        if (!equal(oid, Oid.rsassaPss)) return undefined;
+        if (oid !== KEY_OID.rsassaPss) return undefined;
         if (!pssAllows(parsePssParams(params), info.hash)) return undefined;
-        return { keyData: rsaSpkiFromPss(parsed), alg, sig: signature };
+        return { keyData: rsaEncryptionSpki(parsed.key), alg, sig: signature };
       }
     }
   }
@@ -468,12 +458,12 @@ export class WebCryptoProvider implements CryptoProvider {
     try {
       parsed = parsePkcs8(pkcs8);
     } catch (e) {
-      if (e instanceof DerError) throw new TypeError("malformed PKCS#8 private key");
+      if (e instanceof DecodeError) throw new TypeError("malformed PKCS#8 private key");
       throw e;
     }
     const { oid, params } = parsed.algorithm;
     try {
-      if (equal(oid, Oid.ed25519)) {
+      if (oid === KEY_OID.ed25519) {
         const spki = await publicSpki(pkcs8, { name: "Ed25519" });
         const key = await subtle.importKey("pkcs8", pkcs8, { name: "Ed25519" }, false, ["sign"]);
         return new WebCryptoSigningKey(
@@ -481,8 +471,8 @@ export class WebCryptoProvider implements CryptoProvider {
           new Map([[SignatureScheme.ed25519, key]]),
         );
       }
-      if (equal(oid, Oid.ecPublicKey)) {
-        const curve = params?.tag === Tag.OID ? curveOf(params.value) : undefined;
+      if (oid === KEY_OID.ecPublicKey) {
+        const curve = curveOf(params);
         if (!curve) throw new TypeError("unsupported EC curve");
         const alg = { name: "ECDSA", namedCurve: curve };
         const spki = await publicSpki(pkcs8, alg);
@@ -492,8 +482,8 @@ export class WebCryptoProvider implements CryptoProvider {
           new Map([[ECDSA_SCHEME[curve], key]]),
         );
       }
-      if (equal(oid, Oid.rsaEncryption)) return await importRsa(pkcs8, RSAE_ORDER, undefined);
-      if (equal(oid, Oid.rsassaPss)) {
+      if (oid === KEY_OID.rsaEncryption) return await importRsa(pkcs8, RSAE_ORDER, undefined);
+      if (oid === KEY_OID.rsassaPss) {
         const pss = parsePssParams(params);
         if (!pss) throw new TypeError("RSASSA-PSS key parameters unusable in TLS");
         return await importRsa(rsaPkcs8FromPss(parsed), PSS_ORDER, {

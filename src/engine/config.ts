@@ -20,6 +20,8 @@ export interface CertifiedKey {
 export interface VerifiedPeer {
   /** SubjectPublicKeyInfo of the end-entity certificate (DER). */
   leafSpki: Bytes;
+  /** The end-entity key's family (`rsa`, `rsa-pss`, `ecdsa`, `ed25519`, …). */
+  leafKeyType: string;
   /** The verified chain, end-entity to trust anchor (empty when verification was off). */
   verifiedChain: Bytes[];
 }
@@ -58,6 +60,37 @@ export interface Tls13Ticket {
   verifiedChain: Bytes[];
 }
 
+/** A TLS 1.2 session as the client keeps it (session ID and/or ticket). RFC 5246 §7.4.1.2, RFC 5077. */
+export interface Tls12Session {
+  /** Always 0x0303. */
+  version: 0x0303;
+  /** The suite of the session. */
+  cipherSuite: number;
+  /** The 48-byte master secret (secret). */
+  masterSecret: Bytes;
+  /** The session ID the server assigned (may be empty with a ticket). */
+  sessionId: Bytes;
+  /** The RFC 5077 ticket, if the server issued one. */
+  ticket?: Bytes;
+  /** Whether the session used the extended master secret (RFC 7627 §5.3). */
+  extendedMasterSecret: boolean;
+  /** When the session was established (ms since the epoch). */
+  receivedAt: number;
+  /** Lifetime in seconds. */
+  lifetime: number;
+  /** SNI of the connection. */
+  serverName?: string;
+  /** ALPN protocol of the connection. */
+  alpn: string | null;
+  /** The server's certificates. */
+  peerCertificates: Bytes[];
+  /** The chain verified on that connection. */
+  verifiedChain: Bytes[];
+}
+
+/** What a client can resume. */
+export type ClientSession = Tls13Ticket | Tls12Session;
+
 /** Settings of a client handshake. */
 export interface ClientConfig {
   /** The cryptography to use. */
@@ -84,8 +117,14 @@ export interface ClientConfig {
   alpnProtocols: string[];
   /** Verifies the server's chain. */
   verifyPeer: PeerVerifier;
-  /** A ticket to resume. */
-  resume?: Tls13Ticket;
+  /** A session to resume. */
+  resume?: ClientSession;
+  /** Refuse TLS 1.2 servers without the extended master secret (RFC 7627 §5.3). */
+  requireExtendedMasterSecret: boolean;
+  /** Allow TLS 1.2 servers without renegotiation_info (RFC 5746 §4.1, `OP_LEGACY_SERVER_CONNECT`). */
+  legacyServerConnect: boolean;
+  /** Offer RFC 5077 session tickets in TLS 1.2 (off with `OP_NO_TICKET`). */
+  sessionTickets: boolean;
   /** TLS 1.3 middlebox compatibility mode (RFC 8446 §D.4). */
   middleboxCompat: boolean;
   /** The client certificate to present when asked, chosen by the server's request. */
@@ -118,6 +157,13 @@ export interface TicketContents {
   serverName?: string;
   /** The client's certificate chain, when it authenticated. */
   peerCertificates: Bytes[];
+  /**
+   * The client's chain as verified (end-entity to anchor; empty when verification was off), so
+   * a resumed connection reports the certificate as verified again, as OpenSSL's sessions do.
+   */
+  verifiedChain?: Bytes[];
+  /** TLS 1.2: whether the session used the extended master secret (RFC 7627). */
+  extendedMasterSecret: boolean;
 }
 
 /** Seals and opens session tickets with the server's rotating ticket keys. */
@@ -126,6 +172,16 @@ export interface TicketSealer {
   seal(contents: TicketContents): Promise<Bytes>;
   /** Decrypts a ticket; undefined when it is not ours, tampered with, or its key has retired. */
   open(ticket: Bytes): Promise<TicketContents | undefined>;
+}
+
+/** A server's TLS 1.2 session-ID cache. RFC 5246 §7.4.1.2. */
+export interface SessionCache {
+  /** Stores a session under its id. */
+  put(id: Bytes, contents: TicketContents): void;
+  /** The session stored under `id`, if any and not expired. */
+  get(id: Bytes): TicketContents | undefined;
+  /** Sessions held. */
+  readonly size: number;
 }
 
 /** Settings of a server handshake; `forServerName` may replace them after the ClientHello. */
@@ -152,6 +208,12 @@ export interface ServerConfig {
   alpnProtocols: string[];
   /** Whether to request (1) or require (2) a client certificate; 0 for none. */
   verifyMode: 0 | 1 | 2;
+  /**
+   * TLS 1.3: ask for the client certificate only after the handshake, when the application
+   * calls for it (Python's `post_handshake_auth` on a server context, OpenSSL's
+   * `SSL_VERIFY_POST_HANDSHAKE`), instead of during the handshake.
+   */
+  postHandshakeAuth: boolean;
   /** Verifies a client's chain (purpose clientAuth). */
   verifyPeer: PeerVerifier;
   /** DER subject names for CertificateRequest's certificate_authorities. */
@@ -164,6 +226,10 @@ export interface ServerConfig {
   tickets?: TicketSealer;
   /** TLS 1.3 middlebox compatibility (send the dummy ChangeCipherSpec). RFC 8446 §D.4. */
   middleboxCompat: boolean;
+  /** Refuse TLS 1.2 clients without the extended master secret (RFC 7627 §5.2). */
+  requireExtendedMasterSecret: boolean;
+  /** The TLS 1.2 session-ID cache; undefined when session IDs are not cached. */
+  sessionCache?: SessionCache;
   /**
    * Called with the client's SNI (or undefined) after the ClientHello; returns the settings to
    * continue with (an SNI callback may switch contexts), or an alert number to abort with.

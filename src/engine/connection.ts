@@ -77,6 +77,13 @@ const DEFAULT_LIMITS: EngineLimits = {
   keyUpdateMargin: 1024,
 };
 
+/** Derives exported keying material (RFC 5705, RFC 8446 §7.5). */
+export type Exporter = (
+  label: string,
+  context: Bytes | undefined,
+  length: number,
+) => Promise<Bytes>;
+
 /** What the engine reports to its adapter. */
 export type EngineEvent =
   | { type: "handshake-complete" }
@@ -125,6 +132,8 @@ export class Connection {
   #warningAlerts = 0;
   #compatCcs = 0;
   #keyUpdates = 0;
+  #renegotiations = 0;
+  #exporter: Exporter | undefined;
 
   /**
    * @param side client or server
@@ -395,6 +404,51 @@ export class Connection {
     return this.#writer;
   }
 
+  /**
+   * Fixes the negotiated version: records must carry it from now on (RFC 5246 §6.2.1;
+   * RFC 8446 §5.1 freezes TLS 1.3's legacy_record_version at 0x0303 too).
+   */
+  setVersion(version: number): void {
+    this.info.version = version;
+    this.#deframer.expectedVersion = 0x0303;
+  }
+
+  /** Installs the keying-material exporter of the negotiated version (RFC 5705, RFC 8446 §7.5). */
+  setExporter(exporter: Exporter): void {
+    this.#exporter = exporter;
+  }
+
+  /** RFC 5705 / RFC 8446 §7.5 keying material; only after the handshake. */
+  exportKeyingMaterial(label: string, context: Bytes | undefined, length: number): Promise<Bytes> {
+    return this.#run(() => {
+      if (!this.#handshakeDone || !this.#exporter) {
+        throw new SSLError(
+          "HANDSHAKE_NOT_COMPLETE",
+          "keying material can only be exported after the handshake",
+        );
+      }
+      return this.#exporter(label, context, length);
+    });
+  }
+
+  /**
+   * Declines a TLS 1.2 renegotiation with a no_renegotiation warning (RFC 5246 §7.2.2,
+   * RFC 5746 §4.5); a peer that keeps trying is refused.
+   */
+  refuseRenegotiation(): void {
+    if (++this.#renegotiations > this.limits.maxWarningAlerts) {
+      throw new TLSAlertError(
+        Alert.unexpected_message,
+        "NO_RENEGOTIATION",
+        "too many renegotiation attempts",
+      );
+    }
+    this.#pending.push({
+      type: ContentType.alert,
+      data: new Uint8Array([AlertLevel.warning, Alert.no_renegotiation]),
+    });
+  }
+
   /** Marks the handshake complete and opens the application-data channel. */
   completeHandshake(): void {
     this.#handshakeDone = true;
@@ -416,10 +470,12 @@ export class Connection {
 
   async #handleRecord(rec: TLSRecord): Promise<void> {
     if (rec.type === ContentType.change_cipher_spec) {
+      this.#checkNotInterleaved();
       await this.#changeCipherSpec(rec.fragment);
       return;
     }
     const { type, data } = await this.#reader.open(rec);
+    if (type === ContentType.application_data) this.#checkNotInterleaved();
     switch (type) {
       case ContentType.alert:
         return this.#alert(data);
@@ -470,6 +526,21 @@ export class Connection {
           "UNEXPECTED_RECORD",
           `unexpected record type ${type}`,
         );
+    }
+  }
+
+  /**
+   * RFC 8446 §5.1: no other record may come between the records of a fragmented handshake
+   * message (unexpected_message). Alerts are let through so that a peer's own abort is what
+   * surfaces; TLS 1.2 (RFC 5246 §6.2.1) does not forbid interleaving.
+   */
+  #checkNotInterleaved(): void {
+    if (this.info.version === 0x0304 && this.#reassembler.hasPartial) {
+      throw new TLSAlertError(
+        Alert.unexpected_message,
+        "UNEXPECTED_RECORD",
+        "record interleaved with a fragmented handshake message",
+      );
     }
   }
 

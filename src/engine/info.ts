@@ -34,8 +34,12 @@ export interface NegotiatedInfo {
   extendedMasterSecret?: boolean;
   /** The server acknowledged the client's SNI (empty server_name in EncryptedExtensions). */
   serverNameAcknowledged?: boolean;
+  /** TLS 1.2: the first Finished's verify_data, for `tls-unique` channel binding (RFC 5929). */
+  tlsUnique?: Bytes;
   /** The peer offered post-handshake authentication (server side). */
   peerPostHandshakeAuth?: boolean;
+  /** The client offered a session to resume (server side; a miss when not resumed). */
+  resumptionOffered?: boolean;
 }
 
 /** An empty negotiation record. */

@@ -12,7 +12,7 @@ import type { TicketContents, TicketSealer } from "./config.ts";
 
 const KEY_ID_LEN = 4;
 const NONCE_LEN = 12;
-const FORMAT = 1;
+const FORMAT = 2;
 
 interface TicketKey {
   id: Bytes;
@@ -99,13 +99,22 @@ export class RotatingTicketKeys implements TicketSealer {
 
 function encodeContents(c: TicketContents): Bytes {
   const w = new Writer(256);
-  w.u8(FORMAT).u16(c.version).u16(c.cipherSuite).opaque8(c.psk);
+  w.u8(FORMAT).u16(c.version).u16(c.cipherSuite).opaque8(c.psk).u8(c.extendedMasterSecret ? 1 : 0);
   w.u64(BigInt(c.issuedAt)).u32(c.ageAdd).u32(c.lifetime);
   w.opaque8(utf8(c.alpn ?? "")).opaque8(utf8(c.serverName ?? ""));
-  w.vec24((l) => {
-    for (const cert of c.peerCertificates) l.opaque24(cert);
-  });
+  for (const list of [c.peerCertificates, c.verifiedChain ?? []]) {
+    w.vec24((l) => {
+      for (const cert of list) l.opaque24(cert);
+    });
+  }
   return w.finish();
+}
+
+function readCertificates(r: Reader): Bytes[] {
+  const list = r.sub24();
+  const certs: Bytes[] = [];
+  while (list.remaining) certs.push(list.vec24().slice());
+  return certs;
 }
 
 function decodeContents(b: Bytes): TicketContents {
@@ -114,24 +123,26 @@ function decodeContents(b: Bytes): TicketContents {
   const version = r.u16();
   const cipherSuite = r.u16();
   const psk = r.vec8().slice();
+  const extendedMasterSecret = r.u8() === 1;
   const issuedAt = Number(r.u64());
   const ageAdd = r.u32();
   const lifetime = r.u32();
   const alpn = fromUtf8(r.vec8()) || null;
   const serverName = fromUtf8(r.vec8()) || undefined;
-  const certs = r.sub24();
-  const peerCertificates: Bytes[] = [];
-  while (certs.remaining) peerCertificates.push(certs.vec24().slice());
+  const peerCertificates = readCertificates(r);
+  const verifiedChain = readCertificates(r);
   r.end();
   return {
     version,
     cipherSuite,
     psk,
+    extendedMasterSecret,
     issuedAt,
     ageAdd,
     lifetime,
     alpn,
     serverName,
     peerCertificates,
+    verifiedChain,
   };
 }

@@ -7,7 +7,14 @@ import { Alert, alertError } from "../alert.ts";
 import { Reader } from "../codec/reader.ts";
 import { Writer } from "../codec/writer.ts";
 import { ExtensionType, HandshakeType } from "../constants.ts";
-import { type Extension, readExtensions, writeExtensions } from "./extensions.ts";
+import {
+  type Extension,
+  findExtension,
+  parseExtension,
+  readExtensions,
+  readServerName,
+  writeExtensions,
+} from "./extensions.ts";
 import { frameHandshake, type HandshakeMessage } from "./handshake.ts";
 
 /** A ClientHello. */
@@ -76,4 +83,10 @@ export function decodeClientHello(body: Bytes): ClientHello {
  */
 export function truncateForBinders(rawClientHello: Bytes, bindersLength: number): Bytes {
   return rawClientHello.subarray(0, rawClientHello.byteLength - bindersLength);
+}
+
+/** The ClientHello's SNI host name, if any. RFC 6066 §3. */
+export function clientHelloServerName(hello: ClientHello): string | undefined {
+  const ext = findExtension(hello.extensions, ExtensionType.server_name);
+  return ext ? parseExtension(ext, readServerName) : undefined;
 }

@@ -156,6 +156,7 @@ async function nodeListen(hostname: string, port: number): Promise<TcpListener> 
 interface BunServerSocket {
   data: BunSide | undefined;
   remoteAddress: string;
+  remotePort: number;
   write(d: Uint8Array): number;
   end(): void;
   setNoDelay?(v: boolean): void;
@@ -211,7 +212,9 @@ function bunListen(hostname: string, port: number): TcpListener {
           close: () => s.end(),
           abort: () => s.end(),
         });
-        queue.push({ readable, writable, close: () => s.end(), peer: s.remoteAddress });
+        // `host:port`, as on Deno and Node, so onError can tell connections from one host apart.
+        const peer = `${s.remoteAddress}:${s.remotePort}`;
+        queue.push({ readable, writable, close: () => s.end(), peer });
       },
       // Bun reuses its receive buffer: copy before queueing.
       data: (s: BunServerSocket, d: Uint8Array) => s.data?.controller.enqueue(d.slice()),

@@ -105,7 +105,7 @@ export abstract class SSLBase {
           if (this.serverSide) this.context._stats.accept_good++;
           else this.context._stats.connect_good++;
           if (conn.info.sessionReused) this.context._stats.hits++;
-          else if (this.#sessionIn) this.context._stats.misses++;
+          else if (this.#sessionIn || conn.info.resumptionOffered) this.context._stats.misses++;
           break;
         case "ticket-expired":
           this.context._stats.timeouts++;

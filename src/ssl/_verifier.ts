@@ -12,8 +12,9 @@ import type { SSLContext } from "./context.ts";
 import { VerifyFlags, VerifyMode } from "./enums.ts";
 
 /**
- * The alert for a verification failure, as OpenSSL's `ssl_verify_alarm_type` chooses it
- * (RFC 8446 §6.2 leaves the choice to the implementation).
+ * The alert for a verification failure, as OpenSSL 3 chooses it (`ssl_x509err2alert`; e.g.
+ * a host name mismatch is bad_certificate). RFC 8446 §6.2 leaves the choice to the
+ * implementation.
  */
 export function alertForVerifyCode(code: number): Alert {
   switch (code) {
@@ -30,7 +31,14 @@ export function alertForVerifyCode(code: number): Alert {
       return Alert.unknown_ca;
     case X509_V.ERR_CERT_NOT_YET_VALID:
     case X509_V.ERR_CRL_NOT_YET_VALID:
-    case X509_V.ERR_UNHANDLED_CRITICAL_EXTENSION:
+    case X509_V.ERR_HOSTNAME_MISMATCH:
+    case X509_V.ERR_EMAIL_MISMATCH:
+    case X509_V.ERR_IP_ADDRESS_MISMATCH:
+    case X509_V.ERR_UNABLE_TO_DECODE_ISSUER_PUBLIC_KEY:
+    case X509_V.ERR_EE_KEY_TOO_SMALL:
+    case X509_V.ERR_CA_KEY_TOO_SMALL:
+    case X509_V.ERR_CA_MD_TOO_WEAK:
+    case X509_V.ERR_EC_KEY_EXPLICIT_PARAMS:
       return Alert.bad_certificate;
     case X509_V.ERR_CERT_SIGNATURE_FAILURE:
     case X509_V.ERR_CRL_SIGNATURE_FAILURE:
@@ -42,6 +50,8 @@ export function alertForVerifyCode(code: number): Alert {
       return Alert.certificate_revoked;
     case X509_V.ERR_INVALID_PURPOSE:
       return Alert.unsupported_certificate;
+    case X509_V.ERR_UNSPECIFIED:
+      return Alert.internal_error;
     default:
       return Alert.certificate_unknown;
   }
@@ -73,7 +83,9 @@ export function makeVerifier(
       }
       throw e;
     }
-    if (mode === VerifyMode.CERT_NONE) return { leafSpki: leaf.spki, verifiedChain: [] };
+    if (mode === VerifyMode.CERT_NONE) {
+      return { leafSpki: leaf.spki, leafKeyType: leaf.publicKey.type, verifiedChain: [] };
+    }
     await ctx._ensureRoots();
     try {
       const result = await verifyChain({
@@ -91,7 +103,11 @@ export function makeVerifier(
             (flags & VerifyFlags.VERIFY_CRL_CHECK_CHAIN) === VerifyFlags.VERIFY_CRL_CHECK_CHAIN,
         },
       });
-      return { leafSpki: leaf.spki, verifiedChain: result.chain.map((c) => c.der) };
+      return {
+        leafSpki: leaf.spki,
+        leafKeyType: leaf.publicKey.type,
+        verifiedChain: result.chain.map((c) => c.der),
+      };
     } catch (e) {
       if (e instanceof CertVerifyError) {
         throw new TLSAlertError(

@@ -16,6 +16,7 @@ import {
 import { defaultProvider } from "../crypto/webcrypto.ts";
 import { Alert } from "../alert.ts";
 import type { CertifiedKey, ClientConfig, ServerConfig } from "../engine/config.ts";
+import { LruSessionCache } from "../engine/session_cache.ts";
 import { RotatingTicketKeys } from "../engine/tickets.ts";
 import { SSLError } from "../errors.ts";
 import { Certificate } from "../x509/certificate.ts";
@@ -181,7 +182,11 @@ export class SSLContext {
    * default (RFC 6125 §6.4.4 and the CA/Browser Forum require SANs); Python defaults to on.
    */
   hostnameChecksCommonName = false;
-  /** Offer post-handshake client authentication (client side, TLS 1.3). */
+  /**
+   * TLS 1.3 post-handshake client authentication. Client side: offer it. Server side, with
+   * `verifyMode` CERT_OPTIONAL or CERT_REQUIRED: ask for the client certificate only when
+   * `verifyClientPostHandshake()` is called, not during the handshake (as Python does).
+   */
   postHandshakeAuth = false;
   /** Append NSS key log lines to this file (opt-in; it writes secrets). */
   keylogFilename: string | null = null;
@@ -191,6 +196,11 @@ export class SSLContext {
   numTickets = 2;
   /** Lifetime of the session tickets a server issues, in seconds (at most 7 days). */
   ticketLifetime = 7200;
+  /**
+   * Refuse TLS 1.2 peers that do not support the extended master secret (RFC 7627). It is
+   * always offered; requiring it shuts out old peers, so it is off by default as in OpenSSL.
+   */
+  requireExtendedMasterSecret = false;
   /**
    * Called with the server name a client sent, before the certificate is chosen; may switch
    * `sslObject.context` (Python's `sni_callback`).
@@ -213,6 +223,7 @@ export class SSLContext {
   #chains: CertifiedKey[] = [];
   #caNames: Bytes[] = [];
   #ticketKeys: RotatingTicketKeys | undefined;
+  #sessionCache = new LruSessionCache();
   /** @internal Counters for `sessionStats()`. */
   readonly _stats: SessionStats = {
     number: 0,
@@ -687,7 +698,7 @@ export class SSLContext {
 
   /** Session counters (Python's `session_stats()`). */
   sessionStats(): SessionStats {
-    return { ...this._stats };
+    return { ...this._stats, number: this.#sessionCache.size };
   }
 
   /**
@@ -722,12 +733,15 @@ export class SSLContext {
       certificates: this.#chains,
       alpnProtocols: this._alpn(),
       verifyMode: this.verifyMode,
+      postHandshakeAuth: this.postHandshakeAuth,
       verifyPeer: makeVerifier(this, "server", undefined),
       certificateAuthorities: this.#caNames,
       numTickets: this.options & Options.OP_NO_TICKET ? 0 : Math.max(0, this.numTickets),
       ticketLifetime: lifetime,
       tickets: this.options & Options.OP_NO_TICKET ? undefined : this.#ticketKeys,
       middleboxCompat: (this.options & Options.OP_ENABLE_MIDDLEBOX_COMPAT) !== 0,
+      requireExtendedMasterSecret: this.requireExtendedMasterSecret,
+      sessionCache: this.#sessionCache,
       forServerName: callback
         ? async (name) => {
           let result: unknown;
@@ -775,6 +789,9 @@ export class SSLContext {
       alpnProtocols: this._alpn(),
       verifyPeer: makeVerifier(this, "client", serverHostname),
       resume: session?._data,
+      requireExtendedMasterSecret: this.requireExtendedMasterSecret,
+      legacyServerConnect: (this.options & Options.OP_LEGACY_SERVER_CONNECT) !== 0,
+      sessionTickets: (this.options & Options.OP_NO_TICKET) === 0,
       middleboxCompat: (this.options & Options.OP_ENABLE_MIDDLEBOX_COMPAT) !== 0,
       clientCertificate: this.#chains.length
         ? (schemes) => this.#chains.find((c) => c.key.schemes.some((s) => schemes.includes(s)))

@@ -6,6 +6,8 @@
 import { type Bytes, constantTimeEqual, EMPTY, equal } from "../_bytes.ts";
 import { Alert, alertError } from "../alert.ts";
 import {
+  DOWNGRADE_TLS11,
+  DOWNGRADE_TLS12,
   ExtensionType as E,
   HandshakeType as H,
   PskKeyExchangeMode,
@@ -56,6 +58,7 @@ import {
   isHelloRetryRequest,
   type ServerHello,
 } from "../messages/server_hello.ts";
+import { startTls12Client, tls12HelloExtensions, tls12SessionId } from "../tls12/client.ts";
 import {
   certificateVerifyContent,
   checkExtensions,
@@ -96,7 +99,8 @@ export async function startClient(cx: Connection, cfg: ClientConfig): Promise<Ha
     random: provider.random(32),
     // RFC 8446 §D.4: a non-empty session id makes the handshake look like TLS 1.2 resumption
     // to middleboxes.
-    sessionId: tls13 && cfg.middleboxCompat ? provider.random(32) : EMPTY,
+    sessionId: (tls12 ? tls12SessionId(cfg) : undefined) ??
+      (tls13 && cfg.middleboxCompat ? provider.random(32) : EMPTY),
     cipherSuites: [
       ...(tls13 ? cfg.suites13.map((s) => s.id) : []),
       ...(tls12 ? cfg.suites12.map((s) => s.id) : []),
@@ -106,6 +110,7 @@ export async function startClient(cx: Connection, cfg: ClientConfig): Promise<Ha
   };
   const exts: Extension[] = [];
   if (cfg.sniHostname) exts.push(serverNameExtension(cfg.sniHostname));
+  if (tls12) exts.push(...tls12HelloExtensions(cfg));
   exts.push(supportedGroupsExtension(cfg.groups));
   if (cfg.alpnProtocols.length) exts.push(alpnExtension(cfg.alpnProtocols));
   exts.push(signatureAlgorithmsExtension(cfg.signatureSchemes));
@@ -146,7 +151,7 @@ function sameList(a: readonly number[], b: readonly number[]): boolean {
 /** The configured ticket, if it can still be offered. RFC 8446 §4.6.1, §4.2.11. */
 function usableTicket(cfg: ClientConfig): Tls13Ticket | undefined {
   const t = cfg.resume;
-  if (!t) return undefined;
+  if (t?.version !== Version.TLS13) return undefined;
   const ageMs = cfg.now() - t.receivedAt;
   if (ageMs < 0 || ageMs > t.lifetime * 1000) return undefined;
   const suite = suiteById(t.cipherSuite);
@@ -208,7 +213,7 @@ class ExpectServerHello implements HandshakeState {
     const sh = decodeServerHello(msg.body);
     const hs = this.hs;
     const sv = findExtension(sh.extensions, E.supported_versions);
-    if (!sv) throw this.#tls12(sh);
+    if (!sv) return this.#tls12(cx, sh, msg);
     // RFC 8446 §4.2.1: a selected version we did not offer, or below TLS 1.3, is
     // illegal_parameter.
     const selected = parseExtension(sv, (r) => r.u16("selected_version"));
@@ -290,6 +295,7 @@ class ExpectServerHello implements HandshakeState {
       serverRandom: sh.random,
       sessionReused: psk !== undefined,
     });
+    cx.setVersion(Version.TLS13);
     if (psk && hs.resume) {
       cx.info.peerCertificates = hs.resume.peerCertificates;
       cx.info.verifiedChain = hs.resume.verifiedChain;
@@ -333,7 +339,8 @@ class ExpectServerHello implements HandshakeState {
     const hs = this.hs;
     if (hs.hrrSuite) throw unexpectedMessage(H.server_hello, "a second HelloRetryRequest arrived");
     this.#checkCommon(hrr);
-    checkExtensions("HRR", hrr.extensions, hs.offered);
+    // RFC 8446 §4.2: the cookie is the one extension a HelloRetryRequest may carry unasked.
+    checkExtensions("HRR", hrr.extensions, new Set([...hs.offered, E.cookie]));
     const suite = suiteById(hrr.cipherSuite)!;
     const ksExt = findExtension(hrr.extensions, E.key_share);
     const cookieExt = findExtension(hrr.extensions, E.cookie);
@@ -393,7 +400,7 @@ class ExpectServerHello implements HandshakeState {
   }
 
   /** A ServerHello without supported_versions: TLS 1.2 or older. RFC 8446 §4.1.3. */
-  #tls12(sh: ServerHello): Error {
+  #tls12(cx: Connection, sh: ServerHello, msg: HandshakeMessage): Promise<HandshakeState> {
     const hs = this.hs;
     if (hs.hrrSuite) {
       throw alertError(
@@ -402,11 +409,28 @@ class ExpectServerHello implements HandshakeState {
         "BAD_VERSION",
       );
     }
-    return alertError(
-      Alert.protocol_version,
-      `the server chose version 0x${sh.legacyVersion.toString(16)}, which is not enabled`,
-      "UNSUPPORTED_PROTOCOL",
-    );
+    // RFC 8446 §4.1.3: a TLS 1.3 client must refuse either downgrade sentinel in the random
+    // of an older ServerHello; a TLS 1.2 client checks the TLS 1.1 one for TLS 1.1 or below.
+    const tail = sh.random.subarray(24);
+    const tls13Client = hs.cfg.maxVersion >= Version.TLS13;
+    if (
+      (tls13Client && equal(tail, DOWNGRADE_TLS12)) ||
+      ((tls13Client || sh.legacyVersion < Version.TLS12) && equal(tail, DOWNGRADE_TLS11))
+    ) {
+      throw alertError(
+        Alert.illegal_parameter,
+        "the server signals a downgrade from TLS 1.3",
+        "INAPPROPRIATE_FALLBACK",
+      );
+    }
+    if (sh.legacyVersion !== Version.TLS12 || hs.cfg.minVersion > Version.TLS12) {
+      throw alertError(
+        Alert.protocol_version,
+        `the server chose version 0x${sh.legacyVersion.toString(16)}, which is not enabled`,
+        "UNSUPPORTED_PROTOCOL",
+      );
+    }
+    return startTls12Client(cx, hs.cfg, hs.hello, hs.transcript, sh, msg);
   }
 }
 
@@ -558,6 +582,9 @@ class ExpectFinished implements HandshakeState {
     hs.transcript.add(msg.raw);
     const master = await this.secret.masterSecret();
     await traffic.application(master, await hs.transcript.hash());
+    cx.setExporter((label, context, length) =>
+      traffic.exportKeyingMaterial(label, context, length)
+    );
     if (hs.cfg.middleboxCompat && !hs.ccsSent) {
       cx.sendChangeCipherSpec();
       hs.ccsSent = true;

@@ -28,6 +28,7 @@ import {
 } from "../messages/certificate.ts";
 import {
   type ClientHello,
+  clientHelloServerName,
   decodeClientHello,
   truncateForBinders,
 } from "../messages/client_hello.ts";
@@ -68,6 +69,7 @@ import {
 } from "./common.ts";
 import { EarlySecret, finishedVerifyData, type MasterSecret, Psk } from "./key_schedule.ts";
 import { Tls13Secrets } from "./traffic.ts";
+import { startTls12Server } from "../tls12/server.ts";
 
 /** How far a client's view of a ticket's age may stray from ours (RFC 8446 §8.3). */
 const TICKET_AGE_TOLERANCE_MS = 60_000;
@@ -192,6 +194,29 @@ function parseOffer(hello: ClientHello): Offer {
   };
 }
 
+/**
+ * The version to speak: supported_versions decides (RFC 8446 §4.2.1); without it the
+ * legacy_version does, 0x0303 or above meaning TLS 1.2 (RFC 5246 §E.1). Nothing in common is
+ * protocol_version.
+ */
+function negotiateVersion(cfg: ServerConfig, hello: ClientHello): number {
+  const sv = findExtension(hello.extensions, E.supported_versions);
+  const offered = sv
+    ? parseExtension(sv, readSupportedVersionsClient)
+    : hello.legacyVersion >= Version.TLS12
+    ? [Version.TLS12]
+    : [];
+  if (cfg.maxVersion >= Version.TLS13 && offered.includes(Version.TLS13)) return Version.TLS13;
+  if (cfg.minVersion <= Version.TLS12 && offered.includes(Version.TLS12)) return Version.TLS12;
+  throw alertError(
+    Alert.protocol_version,
+    sv
+      ? "no protocol version in common"
+      : "the client offers neither TLS 1.3 nor TLS 1.2 as enabled",
+    "UNSUPPORTED_PROTOCOL",
+  );
+}
+
 /** The suite: the server's order or the client's, among those both have. RFC 8446 §4.1.1. */
 function chooseSuite(cfg: ServerConfig, offered: readonly number[]): CipherSuite {
   const ours = cfg.suites13;
@@ -239,23 +264,19 @@ class ExpectClientHello implements HandshakeState {
     if (msg.type !== H.client_hello) throw unexpectedMessage(msg.type, this.name);
     const hs = this.hs;
     const hello = decodeClientHello(msg.body);
-    const sv = findExtension(hello.extensions, E.supported_versions);
-    // RFC 8446 §4.2.1: without supported_versions the client speaks TLS 1.2 at most.
-    if (!sv) {
-      throw alertError(
-        Alert.protocol_version,
-        "the client does not offer TLS 1.3 and TLS 1.2 is not enabled",
-        "UNSUPPORTED_PROTOCOL",
-      );
+    if (negotiateVersion(hs.cfg, hello) === Version.TLS12) {
+      // RFC 8446 §4.1.4: after a HelloRetryRequest the client must stay at TLS 1.3.
+      if (hs.retry) {
+        throw alertError(
+          Alert.illegal_parameter,
+          "TLS 1.2 ClientHello after a HelloRetryRequest",
+          "BAD_HELLO_RETRY",
+        );
+      }
+      await this.#sni(cx, clientHelloServerName(hello));
+      return await startTls12Server(cx, hs.cfg, hello, msg);
     }
     const offer = parseOffer(hello);
-    if (!offer.versions.includes(Version.TLS13) || hs.cfg.maxVersion < Version.TLS13) {
-      throw alertError(
-        Alert.protocol_version,
-        "no protocol version in common",
-        "UNSUPPORTED_PROTOCOL",
-      );
-    }
     // RFC 8446 §4.1.2: exactly one compression method, null.
     if (hello.compressionMethods.length !== 1 || hello.compressionMethods[0] !== 0) {
       throw alertError(
@@ -265,7 +286,7 @@ class ExpectClientHello implements HandshakeState {
       );
     }
     if (hs.retry) checkSecondHello(hs.retry, offer);
-    else await this.#sni(cx, offer);
+    else await this.#sni(cx, offer.serverName);
     cx.info.clientRandom = hello.random;
     cx.info.serverName = offer.serverName;
     cx.info.peerPostHandshakeAuth = offer.postHandshakeAuth;
@@ -296,15 +317,15 @@ class ExpectClientHello implements HandshakeState {
   }
 
   /** Runs the SNI hook, which may switch the settings (Python's `sni_callback`). */
-  async #sni(cx: Connection, offer: Offer): Promise<void> {
+  async #sni(cx: Connection, serverName: string | undefined): Promise<void> {
     const hook = this.hs.cfg.forServerName;
     if (!hook) return;
-    const result = await hook(offer.serverName);
+    const result = await hook(serverName);
     if (typeof result === "number") {
       throw alertError(result, `the SNI callback rejected the server name`, "CALLBACK_FAILED");
     }
     this.hs.cfg = result;
-    cx.info.serverNameAcknowledged = offer.serverName !== undefined;
+    cx.info.serverNameAcknowledged = serverName !== undefined;
   }
 
   /** RFC 8446 §4.1.4: asks for a share in `group`, with a cookie to echo. */
@@ -361,6 +382,8 @@ class ExpectClientHello implements HandshakeState {
   ): Promise<{ psk: Psk; index: number; ticket: TicketContents } | undefined> {
     const { cfg, transcript } = this.hs;
     const psks = offer.psks;
+    // An offer that is not accepted below counts as a miss in the session statistics.
+    cx.info.resumptionOffered = psks !== undefined;
     if (!psks || !cfg.tickets || !offer.pskModes.includes(PskKeyExchangeMode.psk_dhe_ke)) {
       return undefined;
     }
@@ -435,6 +458,7 @@ class ExpectClientHello implements HandshakeState {
       serverRandom: random,
       sessionReused: resumed !== undefined,
     });
+    cx.setVersion(Version.TLS13);
     const early = await EarlySecret.derive(cfg.provider, suite.hash, resumed?.psk);
     const hsSecret = await early.handshakeSecret(shared);
     const traffic = new Tls13Secrets(cfg.provider, suite, cx, "server", cfg.keyLog);
@@ -452,12 +476,16 @@ class ExpectClientHello implements HandshakeState {
     }
     this.#send(cx, H.encrypted_extensions, encodeEncryptedExtensions(ee));
 
+    // RFC 8446 §4.3.2: no CertificateRequest in a PSK handshake; with post-handshake auth
+    // configured the request waits for the application (§4.6.2).
+    const requestCertificate = !resumed && cfg.verifyMode !== 0 && !cfg.postHandshakeAuth;
     if (resumed) {
       cx.info.peerCertificates = resumed.ticket.peerCertificates;
+      cx.info.verifiedChain = resumed.ticket.verifiedChain ?? [];
       hs.peerCertificates = resumed.ticket.peerCertificates;
     } else {
       // CertificateRequest, Certificate, CertificateVerify. RFC 8446 §4.3.2, §4.4.2, §4.4.3.
-      if (cfg.verifyMode !== 0) {
+      if (requestCertificate) {
         hs.requestedSchemes = cfg.signatureSchemes.filter(validForTls13Signature);
         const exts = [signatureAlgorithmsExtension(hs.requestedSchemes)];
         if (cfg.certificateAuthorities.length) {
@@ -486,10 +514,12 @@ class ExpectClientHello implements HandshakeState {
     this.#send(cx, H.finished, finished);
     const master = await hsSecret.masterSecret();
     await traffic.application(master, await hs.transcript.hash());
+    cx.setExporter((label, context, length) =>
+      traffic.exportKeyingMaterial(label, context, length)
+    );
     // RFC 8446 §4.4.4: the server may send data right after its Finished (0.5-RTT).
     await traffic.useApplicationWriter();
-    const requested = !resumed && cfg.verifyMode !== 0;
-    return requested
+    return requestCertificate
       ? new ExpectClientCertificate(hs, master)
       : new ExpectClientFinished(hs, master);
   }
@@ -719,6 +749,8 @@ export class ServerConnected implements HandshakeState {
         alpn: cx.info.alpn,
         serverName: cx.info.serverName,
         peerCertificates: hs.peerCertificates,
+        verifiedChain: cx.info.verifiedChain,
+        extendedMasterSecret: false,
       });
       cx.sendHandshake(frameHandshake(
         H.new_session_ticket,

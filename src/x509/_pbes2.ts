@@ -12,12 +12,11 @@ import {
   INTEGER,
   OCTET_STRING,
   OID,
-  oidString,
-  optionalNull,
   parseOne,
+  readOid,
+  readUint,
   SEQUENCE,
-  smallUint,
-} from "./_key_der.ts";
+} from "../codec/der.ts";
 
 /** How to turn any key into one this module reads; part of several error messages. */
 export const CONVERT_HINT =
@@ -80,7 +79,7 @@ export async function decryptPkcs8(
 ): Promise<Bytes> {
   const epki = new DerSequence(parseOne(der, SEQUENCE, "EncryptedPrivateKeyInfo"), "EPKI");
   const alg = new DerSequence(epki.next(SEQUENCE, "encryptionAlgorithm"), "encryptionAlgorithm");
-  const scheme = oidString(alg.next(OID, "encryption algorithm"));
+  const scheme = readOid(alg.next(OID, "encryption algorithm"), "encryption algorithm");
   if (scheme !== PBES2) {
     // PBES1 (RFC 8018 §6.1) and PKCS#12 PBE use DES, RC2 or RC4 with MD5/SHA-1 derivations.
     throw new SSLError(
@@ -94,13 +93,13 @@ export async function decryptPkcs8(
   }
   const params = new DerSequence(alg.next(SEQUENCE, "PBES2-params"), "PBES2-params");
   alg.end();
-  const data = epki.next(OCTET_STRING, "encryptedData").body;
+  const data = epki.next(OCTET_STRING, "encryptedData").content;
   epki.end();
 
   const kdf = new DerSequence(params.next(SEQUENCE, "keyDerivationFunc"), "keyDerivationFunc");
   const enc = new DerSequence(params.next(SEQUENCE, "encryptionScheme"), "encryptionScheme");
   params.end();
-  const kdfOid = oidString(kdf.next(OID, "key derivation function"));
+  const kdfOid = readOid(kdf.next(OID, "key derivation function"), "key derivation function");
   if (kdfOid !== PBKDF2) {
     const name = kdfOid === "1.3.6.1.4.1.11591.4.11" ? "scrypt" : kdfOid;
     throw new SSLError(
@@ -113,8 +112,8 @@ export async function decryptPkcs8(
   const p = new DerSequence(kdf.next(SEQUENCE, "PBKDF2-params"), "PBKDF2-params");
   kdf.end();
   if (p.peekTag() !== OCTET_STRING) throw new DecodeError("PBKDF2 salt is not an OCTET STRING");
-  const salt = p.next(OCTET_STRING, "salt").body;
-  const iterations = smallUint(p.next(INTEGER, "iterationCount"), "iterationCount");
+  const salt = p.next(OCTET_STRING, "salt").content;
+  const iterations = readUint(p.next(INTEGER, "iterationCount"), "iterationCount");
   if (iterations < 1) throw new DecodeError("PBKDF2 iteration count is zero");
   if (iterations > MAX_ITERATIONS) {
     throw new SSLError(
@@ -124,13 +123,14 @@ export async function decryptPkcs8(
     );
   }
   const keyLength = p.peekTag() === INTEGER
-    ? smallUint(p.next(INTEGER, "keyLength"), "keyLength")
+    ? readUint(p.next(INTEGER, "keyLength"), "keyLength")
     : undefined;
   let prf: "SHA-1" | "SHA-256" | "SHA-384" | "SHA-512" = "SHA-1";
   if (p.peekTag() === SEQUENCE) {
     const prfAlg = new DerSequence(p.next(SEQUENCE, "prf"), "prf");
-    const prfOid = oidString(prfAlg.next(OID, "prf"));
-    optionalNull(prfAlg, "prf parameters");
+    const prfOid = readOid(prfAlg.next(OID, "prf"), "prf");
+    prfAlg.optionalNull("prf parameters");
+    prfAlg.end();
     const known = PRFS[prfOid];
     if (known === undefined) {
       throw new SSLError(
@@ -146,7 +146,7 @@ export async function decryptPkcs8(
   }
   p.end();
 
-  const cipherOid = oidString(enc.next(OID, "encryption scheme"));
+  const cipherOid = readOid(enc.next(OID, "encryption scheme"), "encryption scheme");
   const keyBytes = AES_CBC[cipherOid];
   if (keyBytes === undefined) {
     throw new SSLError(
@@ -157,7 +157,7 @@ export async function decryptPkcs8(
       { library: "EVP" },
     );
   }
-  const iv = enc.next(OCTET_STRING, "AES-CBC IV").body;
+  const iv = enc.next(OCTET_STRING, "AES-CBC IV").content;
   enc.end();
   if (iv.byteLength !== 16) throw new DecodeError("AES-CBC IV is not 16 bytes");
   if (keyLength !== undefined && keyLength !== keyBytes) {

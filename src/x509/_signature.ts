@@ -3,10 +3,12 @@
  * names (RFC 4055, RFC 5758, RFC 8410), and verification with imported keys cached per run.
  * @module
  */
-import { type Bytes, concat, toHex } from "../_bytes.ts";
-import { type DerNode, integerContent, isUniversal, parseDer, readOid, seq, TAG } from "./_der.ts";
+import { type Bytes, toHex } from "../_bytes.ts";
+import { type DerNode, hasTag, NULL, readInteger, readOid, seq } from "../codec/der.ts";
+import { ecdsaDerToRaw } from "../crypto/_ecdsa.ts";
+import { rsaEncryptionSpki } from "../crypto/_keys.ts";
 import type { AlgorithmIdentifier, PublicKeyInfo } from "./certificate.ts";
-import { CertificateDecodeError } from "./errors.ts";
+import { isDecodeError } from "./errors.ts";
 
 /** Hashes WebCrypto can verify with. */
 export type SigHash = "SHA-256" | "SHA-384" | "SHA-512";
@@ -49,7 +51,7 @@ const WEAK: Record<string, string> = {
 };
 
 function isNull(n: DerNode | undefined): boolean {
-  return isUniversal(n, TAG.NULL) && n!.content.byteLength === 0;
+  return hasTag(n, NULL) && n!.content.byteLength === 0;
 }
 
 function hashAlgorithm(n: DerNode | undefined): SigHash | undefined {
@@ -72,11 +74,11 @@ function pssParams(n: DerNode | undefined): SignatureAlgorithm | undefined {
       if (extra || readOid(id, "maskGenAlgorithm") !== "1.2.840.113549.1.1.8") return undefined;
       mgfHash = hashAlgorithm(h);
     } else if (p.tag === 2) {
-      const c = integerContent(v, "saltLength");
+      const c = readInteger(v, "saltLength");
       if (c.byteLength > 2 || c[0] & 0x80) return undefined;
       saltLength = c.byteLength === 2 ? (c[0] << 8) | c[1] : c[0];
     } else if (p.tag === 3) {
-      const c = integerContent(v, "trailerField");
+      const c = readInteger(v, "trailerField");
       if (c.byteLength !== 1 || c[0] !== 1) return undefined;
     } else return undefined;
   }
@@ -107,70 +109,12 @@ export function signatureAlgorithm(
     if (alg.oid === "1.3.101.112") return alg.params === undefined ? { kind: "ed25519" } : unknown;
     if (alg.oid === "1.2.840.113549.1.1.10") return pssParams(alg.params) ?? unknown;
   } catch (e) {
-    if (!(e instanceof CertificateDecodeError)) throw e;
+    if (!isDecodeError(e)) throw e;
   }
   return unknown;
 }
 
 const CURVE_SIZE: Record<string, number> = { "P-256": 32, "P-384": 48, "P-521": 66 };
-
-function derLen(n: number): number[] {
-  if (n < 0x80) return [n];
-  const out: number[] = [];
-  for (let v = n; v > 0; v = Math.floor(v / 256)) out.unshift(v & 0xff);
-  return [0x80 | out.length, ...out];
-}
-
-function tlv(tag: number, body: Uint8Array): Bytes {
-  return concat(new Uint8Array([tag, ...derLen(body.byteLength)]), body);
-}
-
-// WebCrypto imports RSA keys only under rsaEncryption (RFC 8017 §A.1), so an id-RSASSA-PSS
-// key is re-wrapped; the RSAPublicKey inside is the same.
-const RSA_ENCRYPTION_ALG = new Uint8Array([
-  0x30,
-  0x0d,
-  0x06,
-  0x09,
-  0x2a,
-  0x86,
-  0x48,
-  0x86,
-  0xf7,
-  0x0d,
-  0x01,
-  0x01,
-  0x01,
-  0x05,
-  0x00,
-]);
-
-function rsaSpki(rsaPublicKey: Bytes): Bytes {
-  return tlv(
-    0x30,
-    concat(RSA_ENCRYPTION_ALG, tlv(0x03, concat(new Uint8Array([0]), rsaPublicKey))),
-  );
-}
-
-// Ecdsa-Sig-Value (RFC 5758 §3.2) to WebCrypto's fixed-width r || s.
-function ecdsaRaw(sig: Bytes, size: number): Bytes | undefined {
-  try {
-    const [r, s, extra] = seq(parseDer(sig, "Ecdsa-Sig-Value"), "Ecdsa-Sig-Value");
-    if (extra) return undefined;
-    const out = new Uint8Array(2 * size);
-    for (const [i, n] of [r, s].entries()) {
-      let c = integerContent(n, "ECDSA integer");
-      if (c[0] & 0x80) return undefined;
-      if (c[0] === 0 && c.byteLength > 1) c = c.subarray(1);
-      if (c.byteLength > size) return undefined;
-      out.set(c, (i + 1) * size - c.byteLength);
-    }
-    return out;
-  } catch (e) {
-    if (e instanceof CertificateDecodeError) return undefined;
-    throw e;
-  }
-}
 
 /** Outcome of one signature check. */
 export type SignatureResult = "ok" | "bad" | "key-mismatch" | "bad-key";
@@ -191,7 +135,9 @@ export class SignatureVerifier {
       case "rsa-pkcs1":
       case "rsa-pss":
         params = { name: alg.kind === "rsa-pss" ? "RSA-PSS" : "RSASSA-PKCS1-v1_5", hash: alg.hash };
-        der = rsaSpki(key.rsaPublicKey!);
+        // WebCrypto imports RSA keys only under rsaEncryption (RFC 8017 §A.1), so an
+        // id-RSASSA-PSS key is re-wrapped; the RSAPublicKey inside is the same.
+        der = rsaEncryptionSpki(key.rsaPublicKey!);
         break;
       case "ecdsa":
         params = { name: "ECDSA", namedCurve: key.curve! };
@@ -230,7 +176,8 @@ export class SignatureVerifier {
     let sig = signature;
     let params: Algorithm | RsaPssParams | EcdsaParams = { name: cryptoKey.algorithm.name };
     if (alg.kind === "ecdsa") {
-      const raw = ecdsaRaw(signature, CURVE_SIZE[key.curve!]);
+      // Ecdsa-Sig-Value (RFC 5758 §3.2) to WebCrypto's fixed-width r || s.
+      const raw = ecdsaDerToRaw(signature, CURVE_SIZE[key.curve!]);
       if (!raw) return "bad";
       sig = raw;
       params = { name: "ECDSA", hash: alg.hash };

@@ -7,18 +7,21 @@ import { asBytes, type Bytes, toHex } from "../_bytes.ts";
 import {
   type DerNode,
   expect,
-  integerContent,
+  explicit,
+  hasTag,
   isContext,
-  isUniversal,
+  OID,
   parseDer,
   readBitString,
+  readBitStringBytes,
+  readInteger,
   readOid,
-  readSmallInt,
   readTime,
+  readUint,
   seq,
-  TAG,
-} from "./_der.ts";
-import { CertificateDecodeError } from "./errors.ts";
+  SEQUENCE,
+} from "../codec/der.ts";
+import { CertificateDecodeError, isDecodeError, toCertificateDecodeError } from "./errors.ts";
 import {
   type AccessDescription,
   AD_CA_ISSUERS,
@@ -127,10 +130,34 @@ export function parseAlgorithmIdentifier(
   n: DerNode | undefined,
   what: string,
 ): AlgorithmIdentifier {
-  const node = expect(n, TAG.SEQUENCE, what);
+  const node = expect(n, SEQUENCE, what);
   const [id, params, extra] = node.children;
   if (extra) throw new CertificateDecodeError(`${what}: trailing elements`);
-  return { oid: readOid(id, what), params, der: node.tlv };
+  return { oid: readOid(id, what), params, der: node.raw };
+}
+
+/** The SIGNED envelope of a certificate or CRL (RFC 5280 §4.1.1, §5.1.1). */
+export interface Signed {
+  /** The to-be-signed element (TBSCertificate or TBSCertList). */
+  readonly tbs: DerNode;
+  /** signatureAlgorithm. */
+  readonly signatureAlgorithm: AlgorithmIdentifier;
+  /** signatureValue's bits, whole octets. */
+  readonly signature: Bytes;
+}
+
+/**
+ * Parses `der` as SEQUENCE { tbs SEQUENCE, signatureAlgorithm, signatureValue BIT STRING };
+ * `what` names the structure and `tbsWhat` its to-be-signed part in error messages.
+ */
+export function parseSigned(der: Bytes, what: string, tbsWhat: string): Signed {
+  const [tbs, algorithm, signature, extra] = seq(parseDer(der, what), what);
+  if (extra) throw new CertificateDecodeError(`${what}: trailing elements`);
+  return {
+    tbs: expect(tbs, SEQUENCE, tbsWhat),
+    signatureAlgorithm: parseAlgorithmIdentifier(algorithm, `${what} signatureAlgorithm`),
+    signature: readBitStringBytes(signature, `${what} signatureValue`),
+  };
 }
 
 function bitLength(magnitude: Bytes): number {
@@ -152,14 +179,14 @@ function publicKeyInfo(spki: DerNode): PublicKeyInfo {
       case "1.2.840.113549.1.1.10": { // id-RSASSA-PSS, RFC 4055 §1.2
         if (unused !== 0) break;
         const [n, e, more] = seq(parseDer(data, "RSAPublicKey"), "RSAPublicKey");
-        const mod = integerContent(n, "modulus");
-        integerContent(e, "publicExponent");
+        const mod = readInteger(n, "modulus");
+        readInteger(e, "publicExponent");
         if (more || mod[0] & 0x80) break;
         const type = alg.oid.endsWith(".10") ? "rsa-pss" : "rsa";
         return { type, bits: bitLength(mod), algorithmOid, rsaPublicKey: data, supported: true };
       }
       case "1.2.840.10045.2.1": { // id-ecPublicKey, RFC 5480 §2.1.1
-        if (isUniversal(alg.params, TAG.OID)) {
+        if (hasTag(alg.params, OID)) {
           const oid = readOid(alg.params, "namedCurve");
           const curve = CURVES[oid] ?? oid;
           const supported = curve === "P-256" || curve === "P-384" || curve === "P-521";
@@ -173,12 +200,12 @@ function publicKeyInfo(spki: DerNode): PublicKeyInfo {
         return { type: "ed448", algorithmOid, supported: false };
       case "1.2.840.10040.4.1": { // id-dsa, RFC 3279 §2.3.2
         const [p] = seq(alg.params, "Dss-Parms");
-        const bits = bitLength(integerContent(p, "p"));
+        const bits = bitLength(readInteger(p, "p"));
         return { type: "dsa", bits, algorithmOid, supported: false };
       }
     }
   } catch (e) {
-    if (!(e instanceof CertificateDecodeError)) throw e;
+    if (!isDecodeError(e)) throw e;
   }
   return { type: "unsupported", algorithmOid, supported: false };
 }
@@ -272,28 +299,24 @@ export class Certificate {
 
   private constructor(der: Bytes) {
     this.der = der;
-    const [tbsNode, sigAlgNode, sigNode, extra] = seq(parseDer(der, "Certificate"), "Certificate");
-    if (extra) throw new CertificateDecodeError("Certificate: trailing elements");
-    const tbs = expect(tbsNode, TAG.SEQUENCE, "TBSCertificate");
-    this.tbs = tbs.tlv;
-    this.signatureAlgorithm = parseAlgorithmIdentifier(sigAlgNode, "signatureAlgorithm");
-    const sig = readBitString(sigNode, "signatureValue");
-    if (sig.unused !== 0) throw new CertificateDecodeError("signatureValue: unused bits");
-    this.signature = sig.data;
+    const { tbs, signatureAlgorithm, signature } = parseSigned(
+      der,
+      "Certificate",
+      "TBSCertificate",
+    );
+    this.tbs = tbs.raw;
+    this.signatureAlgorithm = signatureAlgorithm;
+    this.signature = signature;
 
     const f = tbs.children;
     let i = 0;
     let version = 1;
     if (isContext(f[i], 0)) {
-      const v = f[i++];
-      if (!v.constructed || v.children.length !== 1) {
-        throw new CertificateDecodeError("version: malformed");
-      }
-      version = readSmallInt(v.children[0], "version") + 1;
+      version = readUint(explicit(f[i++], "version"), "version") + 1;
       if (version > 3) throw new CertificateDecodeError("version: unknown");
     }
     this.version = version as 1 | 2 | 3;
-    this.serialBytes = integerContent(f[i++], "serialNumber");
+    this.serialBytes = readInteger(f[i++], "serialNumber");
     this.serial = serialText(this.serialBytes);
     this.tbsSignatureAlgorithm = parseAlgorithmIdentifier(f[i++], "signature");
     this.issuer = parseName(f[i++], "issuer");
@@ -302,8 +325,8 @@ export class Certificate {
     this.notBefore = readTime(nb, "notBefore");
     this.notAfter = readTime(na, "notAfter");
     this.subject = parseName(f[i++], "subject");
-    const spkiNode = expect(f[i++], TAG.SEQUENCE, "SubjectPublicKeyInfo");
-    this.spki = spkiNode.tlv;
+    const spkiNode = expect(f[i++], SEQUENCE, "SubjectPublicKeyInfo");
+    this.spki = spkiNode.raw;
     this.publicKey = publicKeyInfo(spkiNode);
     let uniqueIds = false;
     if (isContext(f[i], 1)) (i++, uniqueIds = true);
@@ -315,11 +338,7 @@ export class Certificate {
 
     const extensions: Extension[] = [];
     if (isContext(f[i], 3)) {
-      const wrap = f[i++];
-      if (!wrap.constructed || wrap.children.length !== 1) {
-        throw new CertificateDecodeError("extensions: malformed");
-      }
-      const list = seq(wrap.children[0], "Extensions");
+      const list = seq(explicit(f[i++], "extensions"), "Extensions");
       // RFC 5280 §4.1: Extensions ::= SEQUENCE SIZE (1..MAX) OF Extension
       if (list.length === 0) throw new CertificateDecodeError("Extensions: empty");
       for (const e of list) extensions.push(parseExtension(e));
@@ -337,7 +356,7 @@ export class Certificate {
       try {
         this.#parseExtension(ext);
       } catch (e) {
-        if (!(e instanceof CertificateDecodeError)) throw e;
+        if (!isDecodeError(e)) throw e;
         errors.push(`${ext.oid}: ${e.message}`);
       }
     }
@@ -406,10 +425,7 @@ export class Certificate {
     try {
       return new Certificate(asBytes(der));
     } catch (e) {
-      if (e instanceof CertificateDecodeError) throw e;
-      throw new CertificateDecodeError(
-        `Certificate: ${e instanceof Error ? e.message : "undecodable"}`,
-      );
+      throw toCertificateDecodeError(e, "Certificate");
     }
   }
 

@@ -6,24 +6,26 @@
  */
 import { asBytes, type Bytes, toHex } from "../_bytes.ts";
 import {
-  expect,
-  integerContent,
+  GENERALIZED_TIME,
+  hasTag,
+  INTEGER,
   isContext,
-  isUniversal,
   parseDer,
-  readBitString,
-  readSmallInt,
+  readInteger,
   readTime,
+  readUint,
   seq,
-  TAG,
-} from "./_der.ts";
+  SEQUENCE,
+  UTC_TIME,
+} from "../codec/der.ts";
 import { signatureAlgorithm, type SignatureVerifier } from "./_signature.ts";
 import {
   type AlgorithmIdentifier,
   type Certificate,
   parseAlgorithmIdentifier,
+  parseSigned,
 } from "./certificate.ts";
-import { CertificateDecodeError, X509_V } from "./errors.ts";
+import { CertificateDecodeError, toCertificateDecodeError, X509_V } from "./errors.ts";
 import { type Extension, KU, parseExtension } from "./extensions.ts";
 import { type Name, parseName } from "./name.ts";
 
@@ -86,28 +88,23 @@ export class Crl {
 
   private constructor(der: Bytes) {
     this.der = der;
-    const [tbsNode, algNode, sigNode, extra] = seq(parseDer(der, "CertificateList"), "CRL");
-    if (extra) throw new CertificateDecodeError("CRL: trailing elements");
-    const tbs = expect(tbsNode, TAG.SEQUENCE, "TBSCertList");
-    this.tbs = tbs.tlv;
-    this.signatureAlgorithm = parseAlgorithmIdentifier(algNode, "CRL signatureAlgorithm");
-    const sig = readBitString(sigNode, "CRL signatureValue");
-    if (sig.unused) throw new CertificateDecodeError("CRL signatureValue: unused bits");
-    this.signature = sig.data;
+    const { tbs, signatureAlgorithm, signature } = parseSigned(der, "CRL", "TBSCertList");
+    this.tbs = tbs.raw;
+    this.signatureAlgorithm = signatureAlgorithm;
+    this.signature = signature;
     const f = tbs.children;
     let i = 0;
-    if (isUniversal(f[i], TAG.INTEGER) && readSmallInt(f[i++], "CRL version") !== 1) {
+    if (hasTag(f[i], INTEGER) && readUint(f[i++], "CRL version") !== 1) {
       throw new CertificateDecodeError("CRL version is not v2");
     }
     this.tbsSignatureAlgorithm = parseAlgorithmIdentifier(f[i++], "TBSCertList signature");
     this.issuer = parseName(f[i++], "CRL issuer");
     this.thisUpdate = readTime(f[i++], "thisUpdate");
-    this.nextUpdate = f[i] && (f[i].tag === TAG.UTC_TIME || f[i].tag === TAG.GENERALIZED_TIME) &&
-        f[i].cls === 0
+    this.nextUpdate = hasTag(f[i], UTC_TIME) || hasTag(f[i], GENERALIZED_TIME)
       ? readTime(f[i++], "nextUpdate")
       : undefined;
     const revoked = new Map<string, string[]>();
-    if (isUniversal(f[i], TAG.SEQUENCE)) {
+    if (hasTag(f[i], SEQUENCE)) {
       for (const entry of seq(f[i++], "revokedCertificates")) {
         const [serial, date, exts, more] = seq(entry, "revokedCertificate");
         if (more) throw new CertificateDecodeError("revokedCertificate: trailing elements");
@@ -118,21 +115,18 @@ export class Crl {
             if (e.critical) critical.push(e.oid);
           }
         }
-        revoked.set(toHex(integerContent(serial, "userCertificate")), critical);
+        revoked.set(toHex(readInteger(serial, "userCertificate")), critical);
       }
     }
     this.revokedSerials = revoked;
     const exts: Extension[] = [];
     if (isContext(f[i], 0)) {
-      const wrap = f[i++];
-      exts.push(...seq(wrap.children[0], "crlExtensions").map(parseExtension));
+      exts.push(...seq(f[i++].children[0], "crlExtensions").map(parseExtension));
     }
     if (i !== f.length) throw new CertificateDecodeError("TBSCertList: trailing elements");
     this.extensions = exts;
     const num = exts.find((e) => e.oid === CRL_NUMBER);
-    this.crlNumber = num
-      ? integerContent(parseDer(num.value, "cRLNumber"), "cRLNumber")
-      : undefined;
+    this.crlNumber = num ? readInteger(parseDer(num.value, "cRLNumber"), "cRLNumber") : undefined;
   }
 
   /** Parses a DER CRL; throws {@link CertificateDecodeError} when malformed. */
@@ -140,8 +134,7 @@ export class Crl {
     try {
       return new Crl(asBytes(der));
     } catch (e) {
-      if (e instanceof CertificateDecodeError) throw e;
-      throw new CertificateDecodeError(`CRL: ${e instanceof Error ? e.message : "undecodable"}`);
+      throw toCertificateDecodeError(e, "CRL");
     }
   }
 

@@ -4,6 +4,7 @@
  * into `SSLCertVerificationError`).
  * @module
  */
+import { DecodeError } from "../codec/reader.ts";
 
 /**
  * OpenSSL 3.0 verify result codes (`X509_V_ERR_*`) that this verifier reports. The numbering is
@@ -217,6 +218,24 @@ export class CertificateDecodeError extends Error {
     super(message);
     this.name = "CertificateDecodeError";
   }
+}
+
+/**
+ * True for the errors malformed DER raises inside this layer: the codec's `DecodeError` and
+ * {@link CertificateDecodeError}. The public entry points turn both into the latter.
+ */
+export function isDecodeError(e: unknown): e is DecodeError | CertificateDecodeError {
+  return e instanceof DecodeError || e instanceof CertificateDecodeError;
+}
+
+/**
+ * `e`, thrown while parsing `what`, as the {@link CertificateDecodeError} the public entry
+ * points promise: the codec's messages already name the element; anything else gets `what`.
+ */
+export function toCertificateDecodeError(e: unknown, what: string): CertificateDecodeError {
+  if (e instanceof CertificateDecodeError) return e;
+  if (e instanceof DecodeError) return new CertificateDecodeError(e.message);
+  return new CertificateDecodeError(`${what}: ${e instanceof Error ? e.message : "undecodable"}`);
 }
 
 /**

@@ -1,26 +1,26 @@
 /**
  * Certificate extensions (RFC 5280 §4.2): the parsed forms of the ones a verifier acts on, and
- * the GeneralName CHOICE they share. Parsers throw `CertificateDecodeError`; the certificate
- * records the failure so that verification reports "invalid or inconsistent certificate
- * extension" while the rest of the certificate stays readable.
+ * the GeneralName CHOICE they share. Parsers throw `DecodeError` or `CertificateDecodeError`;
+ * the certificate records the failure so that verification reports "invalid or inconsistent
+ * certificate extension" while the rest of the certificate stays readable.
  * @module
  */
 import type { Bytes } from "../_bytes.ts";
 import {
+  BOOLEAN,
+  contextTag,
   type DerNode,
+  hasTag,
   ia5,
   isContext,
-  isUniversal,
-  oidFromContent,
   parseDer,
   readBitString,
   readBoolean,
   readOctetString,
   readOid,
-  readSmallInt,
+  readUint,
   seq,
-  TAG,
-} from "./_der.ts";
+} from "../codec/der.ts";
 import { CertificateDecodeError } from "./errors.ts";
 import { type Name, parseName } from "./name.ts";
 
@@ -156,6 +156,9 @@ export const AD_OCSP = "1.3.6.1.5.5.7.48.1";
 /** OID of the caIssuers access method. */
 export const AD_CA_ISSUERS = "1.3.6.1.5.5.7.48.2";
 
+// Counts (pathLenConstraint, SkipCerts) past what an OpenSSL `int` holds are malformed.
+const INT_MAX = 0x7fffffff;
+
 function bad(what: string): never {
   throw new CertificateDecodeError(what);
 }
@@ -171,28 +174,27 @@ export function parseGeneralName(n: DerNode): GeneralName {
     case 0: {
       const [type, value, extra] = n.children;
       if (!n.constructed || !isContext(value, 0) || extra) bad("otherName: malformed");
-      return { type: "otherName", oid: readOid(type, "otherName"), der: n.tlv };
+      return { type: "otherName", oid: readOid(type, "otherName"), der: n.raw };
     }
     case 1:
       return { type: "email", value: text("rfc822Name") };
     case 2:
       return { type: "DNS", value: text("dNSName") };
     case 3:
-      return { type: "x400Address", der: n.tlv };
+      return { type: "x400Address", der: n.raw };
     case 4: {
       if (!n.constructed || n.children.length !== 1) bad("directoryName: malformed");
       return { type: "dirName", name: parseName(n.children[0], "directoryName") };
     }
     case 5:
-      return { type: "ediPartyName", der: n.tlv };
+      return { type: "ediPartyName", der: n.raw };
     case 6:
       return { type: "URI", value: text("uniformResourceIdentifier") };
     case 7:
       if (n.constructed) bad("iPAddress: constructed");
       return { type: "IP", bytes: n.content };
     case 8:
-      if (n.constructed) bad("registeredID: constructed");
-      return { type: "registeredID", oid: oidFromContent(n.content, "registeredID") };
+      return { type: "registeredID", oid: readOid(n, "registeredID", contextTag(8, false)) };
     default:
       bad("GeneralName: unknown choice");
   }
@@ -210,7 +212,7 @@ export function parseExtension(n: DerNode): Extension {
   const oid = readOid(parts[0], "extnID");
   let i = 1;
   let critical = false;
-  if (isUniversal(parts[i], TAG.BOOLEAN)) critical = readBoolean(parts[i++], "critical");
+  if (hasTag(parts[i], BOOLEAN)) critical = readBoolean(parts[i++], "critical");
   const value = readOctetString(parts[i++], "extnValue");
   if (parts.length !== i) bad("Extension: trailing elements");
   return { oid, critical, value };
@@ -221,9 +223,9 @@ export function parseBasicConstraints(v: Bytes): BasicConstraints {
   const parts = seq(parseDer(v, "basicConstraints"), "basicConstraints");
   let i = 0;
   let ca = false;
-  if (isUniversal(parts[i], TAG.BOOLEAN)) ca = readBoolean(parts[i++], "cA");
+  if (hasTag(parts[i], BOOLEAN)) ca = readBoolean(parts[i++], "cA");
   const out: BasicConstraints = { ca };
-  if (parts[i]) out.pathLen = readSmallInt(parts[i++], "pathLenConstraint");
+  if (parts[i]) out.pathLen = readUint(parts[i++], "pathLenConstraint", INT_MAX);
   if (parts.length !== i) bad("basicConstraints: trailing elements");
   return out;
 }
@@ -304,7 +306,7 @@ export function parseCertificatePolicies(v: Bytes): PolicyInformation[] {
     if (seen.has(oid) || extra) bad("certificatePolicies: duplicate policy or trailing data");
     seen.add(oid);
     if (quals) seq(quals, "policyQualifiers");
-    return quals ? { oid, qualifiers: quals.tlv } : { oid };
+    return quals ? { oid, qualifiers: quals.raw } : { oid };
   });
 }
 
@@ -339,7 +341,7 @@ export function parsePolicyMappings(v: Bytes): [string, string][] {
 
 /** inhibitAnyPolicy ::= SkipCerts (INTEGER 0..MAX) */
 export function parseInhibitAnyPolicy(v: Bytes): number {
-  return readSmallInt(parseDer(v, "inhibitAnyPolicy"), "inhibitAnyPolicy");
+  return readUint(parseDer(v, "inhibitAnyPolicy"), "inhibitAnyPolicy", INT_MAX);
 }
 
 /** cRLDistributionPoints ::= SEQUENCE SIZE (1..MAX) OF DistributionPoint */
@@ -353,7 +355,7 @@ export function parseCrlDistributionPoints(v: Bytes): DistributionPoint[] {
     if (isContext(parts[i], 0)) {
       const name = parts[i++].children[0];
       if (isContext(name, 0)) out.fullName = generalNames(name.children, "fullName");
-      else if (isContext(name, 1)) out.relativeName = name.tlv;
+      else if (isContext(name, 1)) out.relativeName = name.raw;
       else bad("DistributionPointName: malformed");
     }
     if (isContext(parts[i], 1)) {

@@ -9,16 +9,10 @@
 import * as asn1js from "asn1js";
 import * as pkijs from "pkijs";
 import { asBytes, type Bytes } from "../_bytes.ts";
+import { parseIp } from "./hostname.ts";
 import { assertKeyMatches } from "./key_match.ts";
-import {
-  BIT_STRING,
-  bitStringBody,
-  derInt,
-  derSeq,
-  DerSequence,
-  parseOne,
-  SEQUENCE,
-} from "./_key_der.ts";
+import { BIT_STRING, DerSequence, parseOne, readBitStringBytes, SEQUENCE } from "../codec/der.ts";
+import { ecdsaRawToDer } from "../crypto/_ecdsa.ts";
 import { pemEncode } from "./pem.ts";
 import { parsePrivateKey, type PrivateKeyInfo } from "./private_key.ts";
 
@@ -229,7 +223,7 @@ async function generateKey(type: GeneratedKeyType): Promise<PrivateKeyInfo> {
 async function keyIdentifier(spki: Bytes): Promise<Bytes> {
   const top = new DerSequence(parseOne(spki, SEQUENCE, "SubjectPublicKeyInfo"), "SPKI");
   top.next(SEQUENCE, "algorithm");
-  const key = bitStringBody(top.next(BIT_STRING, "subjectPublicKey"), "subjectPublicKey");
+  const key = readBitStringBytes(top.next(BIT_STRING, "subjectPublicKey"), "subjectPublicKey");
   return new Uint8Array(await crypto.subtle.digest("SHA-1", key));
 }
 
@@ -390,10 +384,7 @@ async function buildCertificate(parts: CertificateParts): Promise<Bytes> {
     ["sign"],
   );
   let signature = new Uint8Array(await crypto.subtle.sign(signer.signParams, key, tbs));
-  if (signer.ecdsa) {
-    const half = signature.byteLength / 2;
-    signature = derSeq(derInt(signature.subarray(0, half)), derInt(signature.subarray(half)));
-  }
+  if (signer.ecdsa) signature = ecdsaRawToDer(signature);
   cert.tbsView = tbs;
   cert.signatureAlgorithm = signer.algorithm();
   cert.signatureValue = new asn1js.BitString({ valueHex: signature });
@@ -466,52 +457,4 @@ function ipAddress(text: string): pkijs.GeneralName {
   const bytes = typeof text === "string" ? parseIp(text) : undefined;
   if (bytes === undefined) throw new TypeError(`invalid IP address ${JSON.stringify(text)}`);
   return new pkijs.GeneralName({ type: 7, value: new asn1js.OctetString({ valueHex: bytes }) });
-}
-
-function parseIPv4(text: string): number[] | undefined {
-  const parts = text.split(".");
-  if (
-    parts.length !== 4 || !parts.every((p) => /^(0|[1-9][0-9]{0,2})$/.test(p) && Number(p) < 256)
-  ) {
-    return undefined;
-  }
-  return parts.map(Number);
-}
-
-function parseIp(text: string): Bytes | undefined {
-  const v4 = parseIPv4(text);
-  if (v4 !== undefined) return new Uint8Array(v4);
-  if (!text.includes(":")) return undefined;
-  // RFC 4291 §2.2: eight groups, one `::` run of zeros, an optional dotted IPv4 tail.
-  const halves = text.split("::");
-  if (halves.length > 2) return undefined;
-  const groups = (s: string): number[] | undefined => {
-    if (s === "") return [];
-    const out: number[] = [];
-    const parts = s.split(":");
-    for (const [i, p] of parts.entries()) {
-      if (i === parts.length - 1 && p.includes(".")) {
-        const tail = parseIPv4(p);
-        if (tail === undefined) return undefined;
-        out.push((tail[0] << 8) | tail[1], (tail[2] << 8) | tail[3]);
-      } else if (/^[0-9A-Fa-f]{1,4}$/.test(p)) {
-        out.push(parseInt(p, 16));
-      } else {
-        return undefined;
-      }
-    }
-    return out;
-  };
-  const head = groups(halves[0]);
-  const tail = halves.length === 2 ? groups(halves[1]) : [];
-  if (head === undefined || tail === undefined) return undefined;
-  const fill = 8 - head.length - tail.length;
-  if (halves.length === 2 ? fill < 1 : fill !== 0) return undefined;
-  const all = [...head, ...new Array<number>(fill).fill(0), ...tail];
-  const out = new Uint8Array(16);
-  all.forEach((g, i) => {
-    out[2 * i] = g >> 8;
-    out[2 * i + 1] = g & 0xff;
-  });
-  return out;
 }

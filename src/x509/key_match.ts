@@ -8,15 +8,15 @@ import { DecodeError } from "../codec/reader.ts";
 import { SSLError } from "../errors.ts";
 import {
   BIT_STRING,
-  bitStringBody,
   DerSequence,
   INTEGER,
   OID,
-  oidString,
   parseOne,
-  positiveInteger,
+  readBitStringBytes,
+  readOid,
+  readUnsigned,
   SEQUENCE,
-} from "./_key_der.ts";
+} from "../codec/der.ts";
 import type { PrivateKeyInfo } from "./private_key.ts";
 
 const RSA_ENCRYPTION = "1.2.840.113549.1.1.1";
@@ -36,24 +36,24 @@ interface PublicKeyValues {
 function publicKeyValues(spki: Bytes): PublicKeyValues {
   const top = new DerSequence(parseOne(spki, SEQUENCE, "SubjectPublicKeyInfo"), "SPKI");
   const alg = new DerSequence(top.next(SEQUENCE, "algorithm"), "AlgorithmIdentifier");
-  const oid = oidString(alg.next(OID, "algorithm"));
+  const oid = readOid(alg.next(OID, "algorithm"), "algorithm");
   const params = alg.optionalAny();
   alg.end();
-  const key = bitStringBody(top.next(BIT_STRING, "subjectPublicKey"), "subjectPublicKey");
+  const key = readBitStringBytes(top.next(BIT_STRING, "subjectPublicKey"), "subjectPublicKey");
   top.end();
   switch (oid) {
     case RSA_ENCRYPTION:
     case RSASSA_PSS: {
       // RSAPublicKey (RFC 8017 §A.1.1): modulus and public exponent, compared as integers.
       const rsa = new DerSequence(parseOne(key, SEQUENCE, "RSAPublicKey"), "RSAPublicKey");
-      const n = positiveInteger(rsa.next(INTEGER, "modulus"), "modulus");
-      const e = positiveInteger(rsa.next(INTEGER, "publicExponent"), "publicExponent");
+      const n = readUnsigned(rsa.next(INTEGER, "modulus"), "modulus");
+      const e = readUnsigned(rsa.next(INTEGER, "publicExponent"), "publicExponent");
       rsa.end();
       return { kind: oid === RSA_ENCRYPTION ? "rsa" : "rsa-pss", values: [n, e] };
     }
     case EC_PUBLIC_KEY: {
       // RFC 5480 §2.1.1: the curve is a namedCurve OID; the key is an EC point (SEC1 §2.3.3).
-      if (params === undefined || params.tag !== OID) {
+      if (params === undefined || params.id !== OID) {
         return { kind: "ec", values: [params?.raw ?? new Uint8Array(0), key] };
       }
       return { kind: "ec", values: [params.raw, ...pointCoordinates(key)] };

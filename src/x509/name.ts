@@ -4,7 +4,7 @@
  * @module
  */
 import type { Bytes } from "../_bytes.ts";
-import { decodeString, type DerNode, expect, isStringTag, readOid, seq, TAG } from "./_der.ts";
+import { decodeString, type DerNode, isStringTag, readOid, seq, set } from "../codec/der.ts";
 import { CertificateDecodeError } from "./errors.ts";
 
 /** One attribute of a relative distinguished name. */
@@ -78,16 +78,10 @@ function escapeValue(v: string): string {
 }
 
 // RFC 5280 §7.1 (via RFC 4518): compare strings after case folding and whitespace folding.
-// Like OpenSSL's canonical encoding, only ASCII letters are folded.
+// Like OpenSSL's canonical encoding, only ASCII letters are folded. Values that are not strings
+// are `#` and lower-case hex, which this leaves as they are.
 function normalizeValue(a: NameAttribute): string {
-  if (!isStringLikeTag(a.tag)) return a.value;
   return a.value.trim().replace(/\s+/g, " ").replace(/[A-Z]/g, (c) => c.toLowerCase());
-}
-
-function isStringLikeTag(tag: number): boolean {
-  return tag === TAG.UTF8_STRING || tag === TAG.PRINTABLE_STRING || tag === TAG.IA5_STRING ||
-    tag === TAG.T61_STRING || tag === TAG.BMP_STRING || tag === TAG.UNIVERSAL_STRING ||
-    tag === TAG.NUMERIC_STRING || tag === TAG.VISIBLE_STRING;
 }
 
 /**
@@ -172,8 +166,8 @@ function rdnKey(rdn: readonly NameAttribute[]): string {
 /** Parses a Name (RFC 5280 §4.1.2.4): SEQUENCE OF SET OF AttributeTypeAndValue. */
 export function parseName(node: DerNode | undefined, what: string): Name {
   const rdns: NameAttribute[][] = [];
-  for (const set of seq(node, what)) {
-    const atvs = expect(set, TAG.SET, what).children;
+  for (const rdnNode of seq(node, what)) {
+    const atvs = set(rdnNode, what);
     if (atvs.length === 0) throw new CertificateDecodeError(`${what}: empty RDN`);
     const rdn: NameAttribute[] = [];
     for (const atv of atvs) {
@@ -185,11 +179,11 @@ export function parseName(node: DerNode | undefined, what: string): Name {
         text = decodeString(value);
         if (text === undefined) throw new CertificateDecodeError(`${what}: invalid string`);
       } else {
-        text = "#" + Array.from(value.tlv, (b) => b.toString(16).padStart(2, "0")).join("");
+        text = "#" + Array.from(value.raw, (b) => b.toString(16).padStart(2, "0")).join("");
       }
       rdn.push({ oid, value: text, tag: value.tag });
     }
     rdns.push(rdn);
   }
-  return new Name((node as DerNode).tlv, rdns);
+  return new Name((node as DerNode).raw, rdns);
 }

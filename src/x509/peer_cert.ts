@@ -4,7 +4,7 @@
  * @module
  */
 import { type Bytes, fromBase64, toBase64 } from "../_bytes.ts";
-import { decodeString, parseDer, TAG } from "./_der.ts";
+import { decodeString, hasTag, IA5_STRING, parseDer, UTF8_STRING } from "../codec/der.ts";
 import type { Certificate } from "./certificate.ts";
 import { ValueError } from "./errors.ts";
 import type { GeneralName } from "./extensions.ts";
@@ -75,8 +75,8 @@ function otherName(oid: string, der: Bytes): string {
   if (!label) return "<unsupported>";
   try {
     const value = parseDer(der, "otherName").children[1]?.children[0];
-    const want = label === "SRVName" ? TAG.IA5_STRING : TAG.UTF8_STRING;
-    if (!value || value.cls !== 0 || value.tag !== want) return "<unsupported>";
+    const want = label === "SRVName" ? IA5_STRING : UTF8_STRING;
+    if (!hasTag(value, want)) return "<unsupported>";
     const text = decodeString(value);
     return text === undefined ? "<unsupported>" : `${label}:${text}`;
   } catch {

@@ -11,11 +11,10 @@ import { type Bytes, concat, equal, fromBase64, fromUtf8, utf8 } from "../_bytes
 import { DecodeError } from "../codec/reader.ts";
 import { SSLError } from "../errors.ts";
 import {
-  BIT_STRING,
-  bitStringBody,
+  contextTag,
   derBitString,
   derInt,
-  derNull,
+  type DerNode,
   derOctets,
   derOid,
   derSeq,
@@ -25,14 +24,14 @@ import {
   INTEGER,
   OCTET_STRING,
   OID,
-  oidString,
-  optionalNull,
   parseOne,
-  positiveInteger,
+  readBitStringBytes,
+  readOid,
+  readUint,
+  readUnsigned,
   SEQUENCE,
-  smallUint,
-  type Tlv,
-} from "./_key_der.ts";
+} from "../codec/der.ts";
+import { RSA_ENCRYPTION_ALGORITHM, rsaEncryptionSpki } from "../crypto/_keys.ts";
 import { CONVERT_HINT, decryptPkcs8 } from "./_pbes2.ts";
 import { looksLikePem, type PemBlock, pemDecodeAll } from "./pem.ts";
 
@@ -340,32 +339,34 @@ const UNSUPPORTED_ALGORITHMS: Record<string, string> = {
 const ZERO: Bytes = new Uint8Array([0]);
 const ONE: Bytes = new Uint8Array([1]);
 
-/** AlgorithmIdentifier { rsaEncryption, NULL } (RFC 8017 §A.1). */
-const RSA_ENCRYPTION_ALG = derSeq(derOid(RSA_ENCRYPTION), derNull());
+/** OneAsymmetricKey's attributes [0] and publicKey [1] IMPLICIT BIT STRING (v2 only). */
+const ATTRIBUTES = contextTag(0);
+const PUBLIC_KEY = contextTag(1, false);
 
 async function fromPkcs8(der: Bytes, format: PrivateKeyFormat): Promise<PrivateKeyInfo> {
   const top = new DerSequence(parseOne(der, SEQUENCE, "PrivateKeyInfo"), "PrivateKeyInfo");
-  const version = smallUint(top.next(INTEGER, "version"), "version");
+  const version = readUint(top.next(INTEGER, "version"), "version");
   if (version > 1) throw malformed(`unknown PKCS#8 version ${version}`);
-  const algTlv = top.next(SEQUENCE, "privateKeyAlgorithm");
-  const privateKey = top.next(OCTET_STRING, "privateKey").body;
-  top.optional(0xa0); // attributes [0]: nothing here uses them (RFC 5958 §2)
-  const publicKeyTlv = top.optional(0x81); // publicKey [1] IMPLICIT BIT STRING, v2 only
+  const algNode = top.next(SEQUENCE, "privateKeyAlgorithm");
+  const privateKey = top.next(OCTET_STRING, "privateKey").content;
+  top.optional(ATTRIBUTES); // nothing here uses them (RFC 5958 §2)
+  const publicKeyNode = top.optional(PUBLIC_KEY);
   top.end();
-  if (publicKeyTlv !== undefined && version !== 1) {
+  if (publicKeyNode !== undefined && version !== 1) {
     throw malformed("PKCS#8 version 1 structure carries a public key");
   }
-  const alg = new DerSequence(algTlv, "privateKeyAlgorithm");
-  const oid = oidString(alg.next(OID, "algorithm"));
+  const alg = new DerSequence(algNode, "privateKeyAlgorithm");
+  const oid = readOid(alg.next(OID, "algorithm"), "algorithm");
   switch (oid) {
     case RSA_ENCRYPTION:
-      optionalNull(alg, "rsaEncryption parameters"); // RFC 8017 §A.1: NULL
+      alg.optionalNull("rsaEncryption parameters"); // RFC 8017 §A.1: NULL
+      alg.end();
       return await fromRsaPrivateKey(privateKey, format);
     case RSASSA_PSS: {
       const params = alg.optional(SEQUENCE);
       alg.end();
       const pss = params === undefined ? undefined : parsePssParams(params);
-      return await fromRsaPrivateKey(privateKey, format, { algorithm: algTlv.raw, pss });
+      return await fromRsaPrivateKey(privateKey, format, { algorithm: algNode.raw, pss });
     }
     case EC_PUBLIC_KEY: {
       const curve = curveOf(alg.optionalAny(), "EC key parameters");
@@ -374,9 +375,9 @@ async function fromPkcs8(der: Bytes, format: PrivateKeyFormat): Promise<PrivateK
     }
     case ED25519: {
       alg.end(); // RFC 8410 §3: parameters MUST be absent
-      const publicKey = publicKeyTlv === undefined
+      const publicKey = publicKeyNode === undefined
         ? undefined
-        : bitStringBody(publicKeyTlv, "publicKey");
+        : readBitStringBytes(publicKeyNode, "publicKey", PUBLIC_KEY);
       return await fromEd25519(privateKey, publicKey, format);
     }
     default:
@@ -397,7 +398,7 @@ async function fromRsaPrivateKey(
   restricted?: { algorithm: Bytes; pss: RsaPssParameters | undefined },
 ): Promise<RsaPrivateKeyInfo | RsaPssPrivateKeyInfo> {
   const s = new DerSequence(parseOne(der, SEQUENCE, "RSAPrivateKey"), "RSAPrivateKey");
-  const version = smallUint(s.next(INTEGER, "version"), "version");
+  const version = readUint(s.next(INTEGER, "version"), "version");
   if (version === 1) throw unsupported("multi-prime RSA");
   if (version !== 0) throw malformed(`unknown RSAPrivateKey version ${version}`);
   const ints = [
@@ -409,14 +410,14 @@ async function fromRsaPrivateKey(
     "exponent1",
     "exponent2",
     "coefficient",
-  ].map((name) => positiveInteger(s.next(INTEGER, name), name));
+  ].map((name) => readUnsigned(s.next(INTEGER, name), name));
   s.end();
   const [n, e] = ints;
   const bits = bitLength(n);
   if (bits < 512) throw malformed(`RSA modulus of ${bits} bits`);
   // Re-encoded so BER or non-minimal input comes out as DER.
   const rsaPrivateKey = derOctets(derSeq(derInt(ZERO), ...ints.map(derInt)));
-  const plain = derSeq(derInt(ZERO), RSA_ENCRYPTION_ALG, rsaPrivateKey);
+  const plain = derSeq(derInt(ZERO), RSA_ENCRYPTION_ALGORITHM, rsaPrivateKey);
   // Import once so a key WebCrypto cannot use fails now, not at the first handshake. WebCrypto
   // imports only rsaEncryption, whatever the key's restriction.
   await crypto.subtle.importKey(
@@ -426,14 +427,14 @@ async function fromRsaPrivateKey(
     false,
     ["sign"],
   );
-  const publicKey = derBitString(derSeq(derInt(n), derInt(e))); // RSAPublicKey, RFC 8017 §A.1.1
+  const rsaPublicKey = derSeq(derInt(n), derInt(e)); // RFC 8017 §A.1.1
   if (restricted === undefined) {
-    const spki = derSeq(RSA_ENCRYPTION_ALG, publicKey);
+    const spki = rsaEncryptionSpki(rsaPublicKey);
     return hidePkcs8({ type: "rsa", bits, pkcs8: plain, spki, format });
   }
   // RFC 4055 §1.2: an id-RSASSA-PSS public key carries the key's algorithm identifier.
   const pkcs8 = derSeq(derInt(ZERO), restricted.algorithm, rsaPrivateKey);
-  const spki = derSeq(restricted.algorithm, publicKey);
+  const spki = derSeq(restricted.algorithm, derBitString(rsaPublicKey));
   const { pss } = restricted;
   return hidePkcs8({ type: "rsa-pss", bits, pkcs8, spki, format, ...(pss ? { pss } : {}) });
 }
@@ -447,36 +448,37 @@ const HASHES: Record<string, PssHash> = {
 };
 const MGF1 = "1.2.840.113549.1.1.8";
 
-function hashOf(tlv: Tlv, what: string): PssHash {
-  const alg = new DerSequence(tlv, what);
-  const oid = oidString(alg.next(OID, what));
-  optionalNull(alg, what);
+function hashOf(node: DerNode, what: string): PssHash {
+  const alg = new DerSequence(node, what);
+  const oid = readOid(alg.next(OID, what), what);
+  alg.optionalNull(what);
+  alg.end();
   const hash = HASHES[oid];
   if (hash === undefined) throw unsupported(`RSA-PSS key with ${what} ${oid}`);
   return hash;
 }
 
 /** RSASSA-PSS-params with their DEFAULTs (RFC 8017 §A.2.3): SHA-1, MGF1-SHA-1, 20, 1. */
-function parsePssParams(tlv: Tlv): RsaPssParameters {
-  const s = new DerSequence(tlv, "RSASSA-PSS-params");
+function parsePssParams(node: DerNode): RsaPssParameters {
+  const s = new DerSequence(node, "RSASSA-PSS-params");
   let hash: PssHash = "SHA-1";
   let mgf1Hash: PssHash = "SHA-1";
   let saltLength = 20;
-  const h = s.optional(0xa0);
-  if (h !== undefined) hash = hashOf(explicit(h, SEQUENCE, "hashAlgorithm"), "hash");
-  const m = s.optional(0xa1);
+  const h = s.optional(contextTag(0));
+  if (h !== undefined) hash = hashOf(explicit(h, "hashAlgorithm", SEQUENCE), "hash");
+  const m = s.optional(contextTag(1));
   if (m !== undefined) {
-    const mgf = new DerSequence(explicit(m, SEQUENCE, "maskGenAlgorithm"), "maskGenAlgorithm");
-    if (oidString(mgf.next(OID, "maskGenAlgorithm")) !== MGF1) {
+    const mgf = new DerSequence(explicit(m, "maskGenAlgorithm", SEQUENCE), "maskGenAlgorithm");
+    if (readOid(mgf.next(OID, "maskGenAlgorithm"), "maskGenAlgorithm") !== MGF1) {
       throw unsupported("RSA-PSS key with a mask generation function other than MGF1");
     }
     mgf1Hash = hashOf(mgf.next(SEQUENCE, "MGF1 hash"), "MGF1 hash");
     mgf.end();
   }
-  const salt = s.optional(0xa2);
-  if (salt !== undefined) saltLength = smallUint(explicit(salt, INTEGER, "saltLength"), "salt");
-  const trailer = s.optional(0xa3);
-  if (trailer !== undefined && smallUint(explicit(trailer, INTEGER, "trailer"), "trailer") !== 1) {
+  const salt = s.optional(contextTag(2));
+  if (salt !== undefined) saltLength = readUint(explicit(salt, "saltLength", INTEGER), "salt");
+  const trailer = s.optional(contextTag(3));
+  if (trailer !== undefined && readUint(explicit(trailer, "trailer", INTEGER), "trailer") !== 1) {
     throw malformed("RSA-PSS trailerField is not 1");
   }
   s.end();
@@ -487,11 +489,14 @@ function parsePssParams(tlv: Tlv): RsaPssParameters {
 // EC: ECPrivateKey (RFC 5915 §3) inside PKCS#8 (RFC 5915 §2, RFC 5480 §2.1.1 for the curve).
 
 /** Reads ECParameters: only namedCurve is allowed (RFC 5480 §2.1.1). */
-function curveOf(tlv: Tlv | undefined, what: string): { oid: string; name: EcCurve; size: number } {
-  if (tlv === undefined) throw malformed(`${what}: no curve`);
-  if (tlv.tag === SEQUENCE) throw unsupported("EC key with explicit curve parameters");
-  if (tlv.tag !== OID) throw malformed(`${what}: not a named curve`);
-  const oid = oidString(tlv);
+function curveOf(
+  node: DerNode | undefined,
+  what: string,
+): { oid: string; name: EcCurve; size: number } {
+  if (node === undefined) throw malformed(`${what}: no curve`);
+  if (node.id === SEQUENCE) throw unsupported("EC key with explicit curve parameters");
+  if (node.id !== OID) throw malformed(`${what}: not a named curve`);
+  const oid = readOid(node, what);
   const curve = CURVES[oid];
   if (curve === undefined) throw unsupported(`EC curve ${UNSUPPORTED_CURVES[oid] ?? oid}`);
   return { oid, ...curve };
@@ -503,16 +508,16 @@ async function fromEcPrivateKey(
   format: PrivateKeyFormat,
 ): Promise<EcPrivateKeyInfo> {
   const s = new DerSequence(parseOne(der, SEQUENCE, "ECPrivateKey"), "ECPrivateKey");
-  if (smallUint(s.next(INTEGER, "version"), "version") !== 1) {
+  if (readUint(s.next(INTEGER, "version"), "version") !== 1) {
     throw malformed("ECPrivateKey version is not 1"); // RFC 5915 §3: ecPrivkeyVer1
   }
-  const secret = s.next(OCTET_STRING, "privateKey").body;
-  const params = s.optional(0xa0);
-  const pub = s.optional(0xa1);
+  const secret = s.next(OCTET_STRING, "privateKey").content;
+  const params = s.optional(contextTag(0));
+  const pub = s.optional(contextTag(1));
   s.end();
   const innerCurve = params === undefined
     ? undefined
-    : curveOf(explicit(params, undefined, "parameters"), "ECPrivateKey parameters");
+    : curveOf(explicit(params, "parameters"), "ECPrivateKey parameters");
   const curve = outerCurve ?? innerCurve;
   if (curve === undefined) throw malformed("EC private key names no curve");
   if (innerCurve !== undefined && innerCurve.oid !== curve.oid) {
@@ -548,7 +553,7 @@ async function fromEcPrivateKey(
   const y = fixedBase64url(jwk.y, curve.size);
   const point = concat(new Uint8Array([4]), x, y);
   if (pub !== undefined) {
-    const embedded = bitStringBody(explicit(pub, BIT_STRING, "publicKey"), "publicKey");
+    const embedded = readBitStringBytes(explicit(pub, "publicKey"), "publicKey");
     if (!samePoint(embedded, x, y)) {
       throw new SSLError(
         "INVALID_PRIVATE_KEY",
@@ -562,7 +567,7 @@ async function fromEcPrivateKey(
     derInt(ZERO),
     alg,
     derOctets(
-      derSeq(derInt(ONE), derOctets(scalar), derTag(0xa1, derBitString(point))),
+      derSeq(derInt(ONE), derOctets(scalar), derTag(contextTag(1), derBitString(point))),
     ),
   );
   const spki = derSeq(alg, derBitString(point)); // RFC 5480 §2.2: uncompressed point
@@ -588,7 +593,7 @@ async function fromEd25519(
   embeddedPublic: Bytes | undefined,
   format: PrivateKeyFormat,
 ): Promise<Ed25519PrivateKeyInfo> {
-  const seed = parseOne(privateKey, OCTET_STRING, "CurvePrivateKey").body;
+  const seed = parseOne(privateKey, OCTET_STRING, "CurvePrivateKey").content;
   if (seed.byteLength !== 32) throw malformed("Ed25519 private key is not 32 bytes");
   const alg = derSeq(derOid(ED25519));
   // Version 1 without the public key: every runtime's WebCrypto imports that form.
