@@ -49,6 +49,18 @@ export type { CipherTuple, WrapOptions } from "./src/ssl/_base.ts";
 export { SSLSocket, type Transport, type WrapSocketOptions } from "./src/ssl/socket.ts";
 export { SSLObject } from "./src/ssl/object.ts";
 export { MemoryBIO } from "./src/ssl/memory_bio.ts";
+export {
+  certTimeToSeconds,
+  derCertToPemCert,
+  getDefaultVerifyPaths,
+  getServerCertificate,
+  type GetServerCertificateOptions,
+  pemCertToDerCert,
+  randAdd,
+  randBytes,
+  randStatus,
+} from "./src/ssl/functions.ts";
+export type { DefaultVerifyPaths } from "./src/ssl/_system_roots.ts";
 export { SSLSession } from "./src/ssl/session.ts";
 export { connect, type ConnectOptions } from "./src/net/connect.ts";
 export { listen, type ListenOptions, type TLSListener } from "./src/net/listen.ts";

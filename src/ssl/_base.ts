@@ -3,10 +3,10 @@
  * a connection's negotiated state in Python's shape.
  * @module
  */
-import { toHex } from "../_bytes.ts";
+import { copyBytes, toHex } from "../_bytes.ts";
 import { NamedGroup, Version } from "../constants.ts";
 import { suiteById } from "../crypto/suites.ts";
-import type { Tls13Ticket } from "../engine/config.ts";
+import type { ClientSession } from "../engine/config.ts";
 import { Connection, NOT_STARTED } from "../engine/connection.ts";
 import { newInfo } from "../engine/info.ts";
 import { SSLError } from "../errors.ts";
@@ -15,6 +15,7 @@ import { startServer } from "../tls13/server.ts";
 import { Certificate } from "../x509/certificate.ts";
 import { type PeerCertDict, peerCertDict } from "../x509/peer_cert.ts";
 import { appendText } from "./_fs.ts";
+import { CHANNEL_BINDING_TYPES } from "./constants.ts";
 import type { SSLContext } from "./context.ts";
 import { SSLSession } from "./session.ts";
 
@@ -94,7 +95,7 @@ export abstract class SSLBase {
     for (const ev of conn.takeEvents()) {
       switch (ev.type) {
         case "session": {
-          const ticket = ev.session as Tls13Ticket;
+          const ticket = ev.session as ClientSession;
           this.#session = new SSLSession(ticket, this.context.provider.random(32));
           break;
         }
@@ -265,6 +266,36 @@ export abstract class SSLBase {
   /** The chain the peer sent, as DER. */
   getUnverifiedChain(): Uint8Array[] {
     return (this.#conn?.info.peerCertificates ?? []).map((c) => c.slice());
+  }
+
+  /**
+   * Channel binding data (Python's `get_channel_binding()`): `tls-unique` (RFC 5929, the first
+   * Finished; TLS 1.2 only, as RFC 9266 §1 leaves it undefined for TLS 1.3, where this
+   * returns null) or `tls-exporter` (RFC 9266, both versions). Null before the handshake.
+   */
+  async getChannelBinding(cbType = "tls-unique"): Promise<Uint8Array | null> {
+    if (!CHANNEL_BINDING_TYPES.includes(cbType)) {
+      throw new TypeError(`${cbType} channel binding type not implemented`);
+    }
+    const conn = this.#conn;
+    if (!conn?.handshakeComplete) return null;
+    if (cbType === "tls-exporter") {
+      return await conn.exportKeyingMaterial("EXPORTER-Channel-Binding", new Uint8Array(0), 32);
+    }
+    return conn.info.tlsUnique?.slice() ?? null;
+  }
+
+  /**
+   * Keying material for the application (RFC 5705 for TLS 1.2, RFC 8446 §7.5 for TLS 1.3):
+   * `length` bytes for `label` and an optional `context`.
+   */
+  async exportKeyingMaterial(
+    label: string,
+    length: number,
+    context?: Uint8Array,
+  ): Promise<Uint8Array> {
+    const conn = await this._engine();
+    return await conn.exportKeyingMaterial(label, context ? copyBytes(context) : undefined, length);
   }
 
   /** Bytes of decrypted application data ready to read. */

@@ -186,5 +186,8 @@ export const HAS_TLSv1_2: boolean = true;
 export const HAS_TLSv1_3: boolean = true;
 /** TLS 1.2 PSK cipher suites (`setPskClientCallback`) are not implemented. */
 export const HAS_PSK: boolean = false;
-/** Channel binding types that `getChannelBinding()` supports (RFC 5929). */
-export const CHANNEL_BINDING_TYPES: readonly string[] = Object.freeze(["tls-unique"]);
+/** Channel binding types that `getChannelBinding()` supports (RFC 5929, RFC 9266). */
+export const CHANNEL_BINDING_TYPES: readonly string[] = Object.freeze([
+  "tls-unique",
+  "tls-exporter",
+]);

@@ -17,12 +17,8 @@ import {
   readUnsigned,
   SEQUENCE,
 } from "../codec/der.ts";
+import { KEY_OID } from "../crypto/_keys.ts";
 import type { PrivateKeyInfo } from "./private_key.ts";
-
-const RSA_ENCRYPTION = "1.2.840.113549.1.1.1";
-const RSASSA_PSS = "1.2.840.113549.1.1.10";
-const EC_PUBLIC_KEY = "1.2.840.10045.2.1";
-const ED25519 = "1.3.101.112";
 
 /** The comparable content of a SubjectPublicKeyInfo. */
 interface PublicKeyValues {
@@ -42,23 +38,23 @@ function publicKeyValues(spki: Bytes): PublicKeyValues {
   const key = readBitStringBytes(top.next(BIT_STRING, "subjectPublicKey"), "subjectPublicKey");
   top.end();
   switch (oid) {
-    case RSA_ENCRYPTION:
-    case RSASSA_PSS: {
+    case KEY_OID.rsaEncryption:
+    case KEY_OID.rsassaPss: {
       // RSAPublicKey (RFC 8017 §A.1.1): modulus and public exponent, compared as integers.
       const rsa = new DerSequence(parseOne(key, SEQUENCE, "RSAPublicKey"), "RSAPublicKey");
       const n = readUnsigned(rsa.next(INTEGER, "modulus"), "modulus");
       const e = readUnsigned(rsa.next(INTEGER, "publicExponent"), "publicExponent");
       rsa.end();
-      return { kind: oid === RSA_ENCRYPTION ? "rsa" : "rsa-pss", values: [n, e] };
+      return { kind: oid === KEY_OID.rsaEncryption ? "rsa" : "rsa-pss", values: [n, e] };
     }
-    case EC_PUBLIC_KEY: {
+    case KEY_OID.ecPublicKey: {
       // RFC 5480 §2.1.1: the curve is a namedCurve OID; the key is an EC point (SEC1 §2.3.3).
       if (params === undefined || params.id !== OID) {
         return { kind: "ec", values: [params?.raw ?? new Uint8Array(0), key] };
       }
       return { kind: "ec", values: [params.raw, ...pointCoordinates(key)] };
     }
-    case ED25519:
+    case KEY_OID.ed25519:
       return { kind: "ed25519", values: [key] }; // RFC 8410 §4: the 32-byte public key
     default:
       return { kind: oid, values: [key] };

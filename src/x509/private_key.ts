@@ -31,7 +31,7 @@ import {
   readUnsigned,
   SEQUENCE,
 } from "../codec/der.ts";
-import { RSA_ENCRYPTION_ALGORITHM, rsaEncryptionSpki } from "../crypto/_keys.ts";
+import { KEY_OID, RSA_ENCRYPTION_ALGORITHM, rsaEncryptionSpki } from "../crypto/_keys.ts";
 import { CONVERT_HINT, decryptPkcs8 } from "./_pbes2.ts";
 import { looksLikePem, type PemBlock, pemDecodeAll } from "./pem.ts";
 
@@ -302,11 +302,6 @@ async function resolvePassword(password: PasswordSource | undefined): Promise<By
 // ---------------------------------------------------------------------------------------
 // OneAsymmetricKey (RFC 5958 §2).
 
-const RSA_ENCRYPTION = "1.2.840.113549.1.1.1";
-const RSASSA_PSS = "1.2.840.113549.1.1.10";
-const EC_PUBLIC_KEY = "1.2.840.10045.2.1";
-const ED25519 = "1.3.101.112";
-
 const CURVES: Record<string, { name: EcCurve; size: number }> = {
   "1.2.840.10045.3.1.7": { name: "P-256", size: 32 },
   "1.3.132.0.34": { name: "P-384", size: 48 },
@@ -358,22 +353,22 @@ async function fromPkcs8(der: Bytes, format: PrivateKeyFormat): Promise<PrivateK
   const alg = new DerSequence(algNode, "privateKeyAlgorithm");
   const oid = readOid(alg.next(OID, "algorithm"), "algorithm");
   switch (oid) {
-    case RSA_ENCRYPTION:
+    case KEY_OID.rsaEncryption:
       alg.optionalNull("rsaEncryption parameters"); // RFC 8017 §A.1: NULL
       alg.end();
       return await fromRsaPrivateKey(privateKey, format);
-    case RSASSA_PSS: {
+    case KEY_OID.rsassaPss: {
       const params = alg.optional(SEQUENCE);
       alg.end();
       const pss = params === undefined ? undefined : parsePssParams(params);
       return await fromRsaPrivateKey(privateKey, format, { algorithm: algNode.raw, pss });
     }
-    case EC_PUBLIC_KEY: {
+    case KEY_OID.ecPublicKey: {
       const curve = curveOf(alg.optionalAny(), "EC key parameters");
       alg.end();
       return await fromEcPrivateKey(privateKey, curve, format);
     }
-    case ED25519: {
+    case KEY_OID.ed25519: {
       alg.end(); // RFC 8410 §3: parameters MUST be absent
       const publicKey = publicKeyNode === undefined
         ? undefined
@@ -533,7 +528,7 @@ async function fromEcPrivateKey(
   const scalar = new Uint8Array(curve.size);
   scalar.set(d, curve.size - d.byteLength);
 
-  const alg = derSeq(derOid(EC_PUBLIC_KEY), derOid(curve.oid));
+  const alg = derSeq(derOid(KEY_OID.ecPublicKey), derOid(curve.oid));
   // Derive the public point from the scalar alone (import without it, export JWK), so an
   // embedded public key that does not belong to the scalar is caught.
   const bare = derSeq(
@@ -595,7 +590,7 @@ async function fromEd25519(
 ): Promise<Ed25519PrivateKeyInfo> {
   const seed = parseOne(privateKey, OCTET_STRING, "CurvePrivateKey").content;
   if (seed.byteLength !== 32) throw malformed("Ed25519 private key is not 32 bytes");
-  const alg = derSeq(derOid(ED25519));
+  const alg = derSeq(derOid(KEY_OID.ed25519));
   // Version 1 without the public key: every runtime's WebCrypto imports that form.
   const pkcs8 = derSeq(derInt(ZERO), alg, derOctets(derOctets(seed)));
   const key = await crypto.subtle.importKey("pkcs8", pkcs8, { name: "Ed25519" }, true, ["sign"]);
