@@ -42,6 +42,7 @@ connect options:
   --alpn a,b          offer these ALPN protocols
   --insecure          do not verify the certificate or the host name
   --tls1.3            TLS 1.3 only
+  --tls1.2            TLS 1.2 only
   --groups LIST       key exchange groups, e.g. x25519,P-256,P-384 (first gets the key share)
   --ciphers LIST      cipher suites (TLS 1.3 names, or an OpenSSL cipher string for TLS 1.2)
   --sess-out F        write the session for resumption to F
@@ -61,6 +62,7 @@ serve options:
   --verify-client M   none (default), optional or required
   --alpn LIST         ALPN protocols to accept, in preference order
   --tls1.3            TLS 1.3 only
+  --tls1.2            TLS 1.2 only
   --num-tickets N     session tickets per connection (default 2)
   --keylog F          append NSS key log lines to F; contains secrets
   --www               answer HTTP GET with the connection's facts (default)
@@ -95,6 +97,7 @@ const VALUE_FLAGS = new Set([
 const BOOL_FLAGS = new Set([
   "--insecure",
   "--tls1.3",
+  "--tls1.2",
   "--json",
   "--help",
   "-h",
@@ -212,6 +215,7 @@ async function buildContext(args: Args): Promise<SSLContext> {
     ctx.verifyMode = CERT_NONE;
   }
   if (args.flags.has("--tls1.3")) ctx.minimumVersion = TLSVersion.TLSv1_3;
+  if (args.flags.has("--tls1.2")) ctx.maximumVersion = TLSVersion.TLSv1_2;
   const alpn = str(args, "--alpn");
   if (alpn) ctx.setAlpnProtocols(alpn.split(",").filter(Boolean));
   const groups = str(args, "--groups");
@@ -329,7 +333,7 @@ function serveOptions(args: Args): ServeOptions {
     verifyClient: verify,
     alpn: (str(args, "--alpn") ?? "").split(",").filter(Boolean),
     tls13Only: args.flags.has("--tls1.3"),
-    tls12Only: false,
+    tls12Only: args.flags.has("--tls1.2"),
     numTickets: tickets === undefined ? undefined : Number(tickets),
     keylog: str(args, "--keylog"),
     mode: args.flags.has("--echo") ? "echo" : "www",
