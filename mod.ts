@@ -45,7 +45,7 @@ export {
   SSLContext,
   type VerifyLocations,
 } from "./src/ssl/context.ts";
-export type { CipherTuple, WrapOptions } from "./src/ssl/_base.ts";
+export { type CipherTuple, SSLBase, type WrapOptions } from "./src/ssl/_base.ts";
 export { SSLSocket, type Transport, type WrapSocketOptions } from "./src/ssl/socket.ts";
 export { SSLObject } from "./src/ssl/object.ts";
 export { MemoryBIO } from "./src/ssl/memory_bio.ts";
@@ -70,7 +70,17 @@ export {
   OPENSSL_VERSION_NUMBER,
   VERSION,
 } from "./src/version.ts";
-export type { PeerCertDict } from "./src/x509/peer_cert.ts";
+export type { PeerCertDict, PythonAltName, PythonRdn } from "./src/x509/peer_cert.ts";
+export type { Bytes } from "./src/_bytes.ts";
 export type { CertStoreStats } from "./src/x509/trust_store.ts";
 export type { PasswordSource } from "./src/x509/private_key.ts";
-export type { CryptoProvider } from "./src/crypto/provider.ts";
+export type {
+  AeadAlgorithm,
+  AeadKey,
+  CryptoProvider,
+  HashAlgorithm,
+  KeyShare,
+  SigningKey,
+  VerifyOptions,
+} from "./src/crypto/provider.ts";
+export { NamedGroup, SignatureScheme } from "./src/constants.ts";

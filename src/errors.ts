@@ -62,6 +62,7 @@ export class SSLError extends Error {
   readonly strerror: string;
 
   /**
+   * Creates an error with OpenSSL's reason mnemonic and a human-readable detail.
    * @param reason OpenSSL reason mnemonic
    * @param detail human-readable explanation
    * @param options library, errno, cause
@@ -87,7 +88,10 @@ export class SSLError extends Error {
  * ```
  */
 export class SSLZeroReturnError extends SSLError {
-  /** @param detail explanation */
+  /**
+   * Creates the error.
+   * @param detail explanation
+   */
   constructor(detail = "TLS/SSL connection has been closed (EOF)") {
     super("ZERO_RETURN", detail, { errno: SSLErrorNumber.SSL_ERROR_ZERO_RETURN });
     this.name = "SSLZeroReturnError";
@@ -105,7 +109,10 @@ export class SSLZeroReturnError extends SSLError {
  * ```
  */
 export class SSLWantReadError extends SSLError {
-  /** @param detail explanation */
+  /**
+   * Creates the error.
+   * @param detail explanation
+   */
   constructor(detail = "The operation did not complete (read)") {
     super("WANT_READ", detail, { errno: SSLErrorNumber.SSL_ERROR_WANT_READ });
     this.name = "SSLWantReadError";
@@ -123,7 +130,10 @@ export class SSLWantReadError extends SSLError {
  * ```
  */
 export class SSLWantWriteError extends SSLError {
-  /** @param detail explanation */
+  /**
+   * Creates the error.
+   * @param detail explanation
+   */
   constructor(detail = "The operation did not complete (write)") {
     super("WANT_WRITE", detail, { errno: SSLErrorNumber.SSL_ERROR_WANT_WRITE });
     this.name = "SSLWantWriteError";
@@ -141,6 +151,7 @@ export class SSLWantWriteError extends SSLError {
  */
 export class SSLSyscallError extends SSLError {
   /**
+   * Creates the error.
    * @param detail explanation
    * @param cause the transport's error
    */
@@ -160,7 +171,10 @@ export class SSLSyscallError extends SSLError {
  * ```
  */
 export class SSLEOFError extends SSLError {
-  /** @param detail explanation */
+  /**
+   * Creates the error.
+   * @param detail explanation
+   */
   constructor(detail = "EOF occurred in violation of protocol") {
     super("UNEXPECTED_EOF_WHILE_READING", detail, { errno: SSLErrorNumber.SSL_ERROR_EOF });
     this.name = "SSLEOFError";
@@ -186,6 +200,7 @@ export class SSLCertVerificationError extends SSLError {
   readonly verifyMessage: string;
 
   /**
+   * Creates the error from OpenSSL's verify result.
    * @param verifyCode OpenSSL verify error code
    * @param verifyMessage its text
    */

@@ -531,11 +531,13 @@ export class Connection {
 
   /**
    * RFC 8446 §5.1: no other record may come between the records of a fragmented handshake
-   * message (unexpected_message). Alerts are let through so that a peer's own abort is what
-   * surfaces; TLS 1.2 (RFC 5246 §6.2.1) does not forbid interleaving.
+   * message (unexpected_message). Fatal alerts are let through so that a peer's own abort is
+   * what surfaces; a warning, which would be ignored, is not. TLS 1.2 (RFC 5246 §6.2.1) does
+   * not forbid interleaving; before the version is settled the message is a hello, which no
+   * TLS 1.2 peer fragments around other records either, so only TLS 1.2 is exempt.
    */
   #checkNotInterleaved(): void {
-    if (this.info.version === 0x0304 && this.#reassembler.hasPartial) {
+    if (this.info.version !== 0x0303 && this.#reassembler.hasPartial) {
       throw new TLSAlertError(
         Alert.unexpected_message,
         "UNEXPECTED_RECORD",
@@ -585,11 +587,14 @@ export class Connection {
       return;
     }
     // RFC 8446 §6: in TLS 1.3 every alert but close_notify and user_canceled is fatal whatever
-    // its level; RFC 5246 §7.2: TLS 1.2 warning alerts may be ignored.
-    const tls13 = this.info.version === 0x0304 || this.info.version === undefined;
+    // its level; RFC 5246 §7.2: TLS 1.2 warning alerts may be ignored. Before the version is
+    // settled a warning is ignored too, as OpenSSL does: a TLS 1.2 server sends
+    // unrecognized_name as a warning before its ServerHello (RFC 6066 §3).
+    const tls13 = this.info.version === 0x0304;
     const warning = level === AlertLevel.warning &&
       (!tls13 || description === Alert.user_canceled);
     if (warning) {
+      this.#checkNotInterleaved();
       if (++this.#warningAlerts > this.limits.maxWarningAlerts) {
         throw new TLSAlertError(
           Alert.unexpected_message,

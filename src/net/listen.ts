@@ -133,7 +133,9 @@ function denoListen(hostname: string, port: number): TcpListener {
 async function nodeListen(hostname: string, port: number): Promise<TcpListener> {
   const net = await import("node:net");
   const queue = new AsyncQueue<Transport & { peer: string }>();
-  const server = net.createServer({ noDelay: true }, (socket) => {
+  // TLS allows half-closed connections (RFC 8446 §6.1): a client's close_notify and FIN end
+  // only its side, and we may still send. Node would otherwise end our side at its FIN.
+  const server = net.createServer({ noDelay: true, allowHalfOpen: true }, (socket) => {
     queue.push(Object.assign(nodeSocketTransport(socket), {
       peer: `${socket.remoteAddress}:${socket.remotePort}`,
     }));
@@ -167,6 +169,8 @@ interface BunSide {
   controller: ReadableStreamDefaultController<Uint8Array>;
   drained?: () => void;
   failure?: Error;
+  /** The socket is gone: a write waiting for `drain` would wait forever. */
+  closed?: boolean;
 }
 
 function bunListen(hostname: string, port: number): TcpListener {
@@ -175,11 +179,13 @@ function bunListen(hostname: string, port: number): TcpListener {
       listen(o: {
         hostname: string;
         port: number;
+        allowHalfOpen: boolean;
         socket: Record<string, (s: BunServerSocket, ...a: never[]) => void>;
       }): { port: number; stop(force?: boolean): void };
     };
   }).Bun;
   const queue = new AsyncQueue<Transport & { peer: string }>();
+  // `end`: the client half-closed, we may still write; `close`: the socket is gone.
   const finish = (s: BunServerSocket) => {
     try {
       s.data?.controller.close();
@@ -188,9 +194,15 @@ function bunListen(hostname: string, port: number): TcpListener {
     }
     s.data?.drained?.();
   };
+  const gone = (s: BunServerSocket) => {
+    if (s.data) s.data.closed = true;
+    finish(s);
+  };
   const listener = B.listen({
     hostname,
     port,
+    // As for Node above: the client's FIN must not end our side (RFC 8446 §6.1).
+    allowHalfOpen: true,
     socket: {
       open(s: BunServerSocket) {
         s.setNoDelay?.(true);
@@ -204,8 +216,10 @@ function bunListen(hostname: string, port: number): TcpListener {
             let rest = chunk;
             while (rest.byteLength > 0) {
               if (s.data?.failure) throw s.data.failure;
-              const n = s.write(rest);
-              rest = rest.subarray(Math.max(0, n));
+              // A closed Bun socket accepts nothing and returns -1.
+              const n = s.data?.closed ? -1 : s.write(rest);
+              if (n < 0) throw new Error("the socket is closed");
+              rest = rest.subarray(n);
               if (rest.byteLength > 0) await new Promise<void>((r) => (s.data!.drained = r));
             }
           },
@@ -219,7 +233,7 @@ function bunListen(hostname: string, port: number): TcpListener {
       // Bun reuses its receive buffer: copy before queueing.
       data: (s: BunServerSocket, d: Uint8Array) => s.data?.controller.enqueue(d.slice()),
       drain: (s: BunServerSocket) => s.data?.drained?.(),
-      close: finish,
+      close: gone,
       end: finish,
       error(s: BunServerSocket, e: Error) {
         if (!s.data) return;

@@ -57,7 +57,17 @@ export async function openTcp(host: string, port: number): Promise<Transport> {
     case "deno": {
       const conn = await g.Deno!.connect({ hostname: host, port, transport: "tcp" });
       conn.setNoDelay?.(true);
-      return conn;
+      return {
+        readable: conn.readable,
+        writable: conn.writable,
+        close: () => {
+          try {
+            conn.close();
+          } catch {
+            // Deno's streams close the connection themselves at EOF: closing twice is a no-op.
+          }
+        },
+      };
     }
     case "bun":
       return await bunTcp(host, port);
@@ -80,6 +90,7 @@ async function bunTcp(host: string, port: number): Promise<Transport> {
   let controller!: ReadableStreamDefaultController<Uint8Array>;
   let drained: (() => void) | undefined;
   let failure: Error | undefined;
+  let closed = false;
   const readable = new ReadableStream<Uint8Array>({
     start(c) {
       controller = c;
@@ -93,6 +104,12 @@ async function bunTcp(host: string, port: number): Promise<Transport> {
     }
     drained?.();
   };
+  // Bun calls `end` when the peer half-closes (we may still write) and `close` once the
+  // socket is gone; a write waiting for `drain` then would wait forever.
+  const gone = () => {
+    closed = true;
+    finish();
+  };
   const socket = await g.Bun!.connect({
     hostname: host,
     port,
@@ -100,7 +117,7 @@ async function bunTcp(host: string, port: number): Promise<Transport> {
       // Bun reuses its receive buffer: copy before queueing.
       data: (_s, d) => controller.enqueue(d.slice()),
       drain: () => drained?.(),
-      close: finish,
+      close: gone,
       end: finish,
       error: (_s, e) => {
         failure = e;
@@ -119,8 +136,10 @@ async function bunTcp(host: string, port: number): Promise<Transport> {
       let rest = chunk;
       while (rest.byteLength > 0) {
         if (failure) throw failure;
-        const n = socket.write(rest);
-        rest = rest.subarray(Math.max(0, n));
+        // A closed Bun socket accepts nothing and returns -1.
+        const n = closed ? -1 : socket.write(rest);
+        if (n < 0) throw new Error("the socket is closed");
+        rest = rest.subarray(n);
         if (rest.byteLength > 0) await new Promise<void>((r) => (drained = r));
       }
     },

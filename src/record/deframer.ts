@@ -8,6 +8,7 @@
  */
 import { asBytes, type Bytes } from "../_bytes.ts";
 import { Alert, TLSAlertError } from "../alert.ts";
+import { SSLError } from "../errors.ts";
 import {
   ContentType,
   MAX_CIPHERTEXT_TLS12,
@@ -95,7 +96,8 @@ export class Deframer {
 
   /**
    * The next complete record, or `undefined` until one has fully arrived. Throws
-   * `TLSAlertError` for a header that is not acceptable in the current state.
+   * `TLSAlertError` for a header that is not acceptable in the current state, and `SSLError`
+   * (no alert) for a stream that does not start like TLS.
    */
   next(): TLSRecord | undefined {
     if (this.#buffered < RECORD_HEADER_LEN) {
@@ -158,26 +160,27 @@ export class Deframer {
   }
 
   /**
-   * Recognises what is clearly not TLS at the start of the stream, naming HTTP requests as
-   * OpenSSL does (`HTTP_REQUEST`, `HTTPS_PROXY_REQUEST`, else `WRONG_VERSION_NUMBER`).
+   * Recognises what is clearly not TLS at the start of the stream as OpenSSL does
+   * (`ssl3_get_record`): a first record whose major version is not 3 is an HTTP request
+   * (`HTTP_REQUEST`), a proxy request (`HTTPS_PROXY_REQUEST`) or else `WRONG_VERSION_NUMBER`,
+   * and is answered without an alert (a peer that does not speak TLS could not read one).
+   * Thrown as a plain `SSLError`, which the engine surfaces without sending anything. A first
+   * record with major version 3 is TLS-shaped and gets the ordinary header checks, so an
+   * unknown content type there is unexpected_message as anywhere else (RFC 8446 §5).
    */
   #sniff(start: Bytes): void {
-    // A TLS record starts with a known content type and major version 3.
-    if (KNOWN_TYPES.has(start[0]) && (start.byteLength < 2 || start[1] === 3)) return;
+    // One byte cannot tell a request line from a record with an unknown content type.
+    if (start.byteLength < 2 || start[1] === 3) return;
     const text = String.fromCharCode(...start.subarray(0, RECORD_HEADER_LEN));
     if (HTTP_METHODS.some((m) => text.startsWith(m))) {
-      throw new TLSAlertError(Alert.protocol_version, "HTTP_REQUEST", "received an HTTP request");
+      throw new SSLError("HTTP_REQUEST", "received an HTTP request");
     }
     if (text.startsWith(PROXY_METHOD)) {
-      throw new TLSAlertError(
-        Alert.protocol_version,
-        "HTTPS_PROXY_REQUEST",
-        "received an HTTP proxy request",
-      );
+      throw new SSLError("HTTPS_PROXY_REQUEST", "received an HTTP proxy request");
     }
     // Fewer than five bytes that may still grow into a request line: wait for more.
     if ([...HTTP_METHODS, PROXY_METHOD].some((m) => m.startsWith(text))) return;
-    throw new TLSAlertError(Alert.protocol_version, "WRONG_VERSION_NUMBER", "not a TLS record");
+    throw new SSLError("WRONG_VERSION_NUMBER", "not a TLS record");
   }
 
   /** The first `n` buffered bytes (a view when they lie in one chunk, else a copy). */

@@ -47,7 +47,7 @@ export abstract class SSLBase {
   #conn: Connection | undefined;
   #starting: Promise<Connection> | undefined;
 
-  /** @internal */
+  /** @ignore */
   protected constructor(context: SSLContext, options: WrapOptions) {
     this.context = context;
     this.serverSide = options.serverSide ?? false;
@@ -61,13 +61,13 @@ export abstract class SSLBase {
     }
   }
 
-  /** @internal The engine, started on first use. */
+  /** @ignore The engine, started on first use. */
   protected _engine(): Promise<Connection> {
     this.#starting ??= this.#start();
     return this.#starting;
   }
 
-  /** @internal The engine if started. */
+  /** @ignore The engine if started. */
   protected get _conn(): Connection | undefined {
     return this.#conn;
   }
@@ -88,7 +88,7 @@ export abstract class SSLBase {
     return conn;
   }
 
-  /** @internal Acts on the engine's events: sessions, key log lines, statistics. */
+  /** @ignore Acts on the engine's events: sessions, key log lines, statistics. */
   protected _drainEvents(): void {
     const conn = this.#conn;
     if (!conn) return;
@@ -130,7 +130,7 @@ export abstract class SSLBase {
     }
   }
 
-  /** @internal Sends what an action queued (the socket flushes, the object fills its BIO). */
+  /** @ignore Sends what an action queued (the socket flushes, the object fills its BIO). */
   protected abstract _afterAction(): Promise<void>;
 
   /**

@@ -224,7 +224,7 @@ export class SSLContext {
   #caNames: Bytes[] = [];
   #ticketKeys: RotatingTicketKeys | undefined;
   #sessionCache = new LruSessionCache();
-  /** @internal Counters for `sessionStats()`. */
+  /** @ignore Counters for `sessionStats()`. */
   readonly _stats: SessionStats = {
     number: 0,
     connect: 0,
@@ -240,6 +240,7 @@ export class SSLContext {
   };
 
   /**
+   * Creates a context for clients or servers.
    * @param protocol `PROTOCOL_TLS_CLIENT` (verifies servers by default), `PROTOCOL_TLS_SERVER`,
    *   or the deprecated `PROTOCOL_TLS` / `PROTOCOL_TLSv1_2`. TLS 1.0 and 1.1 selectors are
    *   refused by design (RFC 8996).
@@ -343,7 +344,7 @@ export class SSLContext {
 
   /**
    * The wire versions enabled by `minimumVersion`, `maximumVersion` and the `OP_NO_*` options.
-   * @internal
+   * @ignore
    */
   _versions(): { min: number; max: number } {
     const resolve = (v: TLSVersion, dflt: number) =>
@@ -423,7 +424,7 @@ export class SSLContext {
     }));
   }
 
-  /** @internal The suites the provider can run, per version. */
+  /** @ignore The suites the provider can run, per version. */
   _suites(): { tls13: CipherSuite[]; tls12: CipherSuite[]; all: CipherSuite[] } {
     const ok = (s: CipherSuite) => this.provider.supportsAead(s.aead);
     const tls13 = this.#suites13.filter(ok);
@@ -457,7 +458,7 @@ export class SSLContext {
     this.setGroups([curveName]);
   }
 
-  /** @internal The groups in preference order. */
+  /** @ignore The groups in preference order. */
   _groups(): NamedGroup[] {
     return [...this.#groups];
   }
@@ -474,7 +475,7 @@ export class SSLContext {
     this.#alpn = [...protocols];
   }
 
-  /** @internal */
+  /** @ignore */
   _alpn(): string[] {
     return [...this.#alpn];
   }
@@ -601,7 +602,7 @@ export class SSLContext {
     this.#systemRoots = true;
   }
 
-  /** @internal Resolves once the system roots requested are in the store. */
+  /** @ignore Resolves once the system roots requested are in the store. */
   _ensureRoots(): Promise<void> {
     if (!this.#systemRoots) return Promise.resolve();
     return this.#systemRootsLoaded ??= loadSystemRoots().then((roots: Bytes[]) => {
@@ -609,7 +610,7 @@ export class SSLContext {
     });
   }
 
-  /** @internal */
+  /** @ignore */
   get _trustStore(): TrustStore {
     return this.#store;
   }
@@ -664,7 +665,7 @@ export class SSLContext {
     this.#chains.push({ chain, key });
   }
 
-  /** @internal The loaded chains. */
+  /** @ignore The loaded chains. */
   _chains(): readonly CertifiedKey[] {
     return this.#chains;
   }
@@ -702,10 +703,7 @@ export class SSLContext {
   }
 
   /**
-   * @internal The settings of one client handshake.
-   */
-  /**
-   * @internal The settings of one server handshake. `owner` is the socket or object being
+   * @ignore The settings of one server handshake. `owner` is the socket or object being
    * served: the SNI callback receives it and may switch its context.
    */
   async _serverConfig(owner: { context: SSLContext }): Promise<ServerConfig> {
@@ -761,6 +759,7 @@ export class SSLContext {
     };
   }
 
+  /** @ignore The settings of one client handshake. */
   async _clientConfig(
     serverHostname: string | undefined,
     session?: SSLSession,

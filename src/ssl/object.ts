@@ -32,7 +32,7 @@ export class SSLObject extends SSLBase {
   readonly #incoming: MemoryBIO;
   readonly #outgoing: MemoryBIO;
 
-  /** @internal Use `SSLContext.wrapBio()`. */
+  /** @ignore Use `SSLContext.wrapBio()`. */
   constructor(context: SSLContext, incoming: MemoryBIO, outgoing: MemoryBIO, options: WrapOptions) {
     super(context, options);
     this.#incoming = incoming;
@@ -53,7 +53,7 @@ export class SSLObject extends SSLBase {
     }
   }
 
-  /** @internal */
+  /** @ignore */
   protected _afterAction(): Promise<void> {
     const conn = this._conn;
     if (conn) this.#outgoing.write(conn.takeOutgoing());

@@ -35,7 +35,7 @@ export class SSLSession {
   #data: ClientSession;
   #id: Bytes;
 
-  /** @internal Created by the library from a received ticket or session. */
+  /** @ignore Created by the library from a received ticket or session. */
   constructor(data: ClientSession, id: Bytes) {
     this.#data = data;
     this.#id = data.version === Version.TLS12 && data.sessionId.byteLength ? data.sessionId : id;
@@ -71,7 +71,7 @@ export class SSLSession {
     return this.#data.version === Version.TLS13 ? "TLSv1.3" : "TLSv1.2";
   }
 
-  /** @internal The resumption data for the handshake. */
+  /** @ignore The resumption data for the handshake. */
   get _data(): ClientSession {
     return this.#data;
   }

@@ -67,7 +67,7 @@ export class SSLSocket extends SSLBase {
   #handshaking: Promise<void> | undefined;
   #closed = false;
 
-  /** @internal Use `SSLContext.wrapSocket()`. */
+  /** @ignore Use `SSLContext.wrapSocket()`. */
   constructor(context: SSLContext, transport: Transport, options: WrapSocketOptions) {
     super(context, options);
     this.#transport = transport;
@@ -92,7 +92,7 @@ export class SSLSocket extends SSLBase {
     });
   }
 
-  /** @internal */
+  /** @ignore */
   protected async _afterAction(): Promise<void> {
     this._drainEvents();
     await this.#flush();

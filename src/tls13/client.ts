@@ -452,6 +452,7 @@ class ExpectEncryptedExtensions implements HandshakeState {
     if (sni && sni.data.byteLength !== 0) {
       throw alertError(Alert.decode_error, "server_name in EncryptedExtensions is not empty");
     }
+    cx.info.serverNameAcknowledged = sni !== undefined;
     const alpn = findExtension(exts, E.application_layer_protocol_negotiation);
     if (alpn) {
       const names = parseExtension(alpn, readAlpn);

@@ -201,6 +201,15 @@ function parseOffer(hello: ClientHello): Offer {
  */
 function negotiateVersion(cfg: ServerConfig, hello: ClientHello): number {
   const sv = findExtension(hello.extensions, E.supported_versions);
+  // RFC 8446 §D.5: a legacy_version of 0x0300 or less is protocol_version. OpenSSL checks it
+  // beside supported_versions only; without it, that version is simply not enabled.
+  if (sv && hello.legacyVersion <= 0x0300) {
+    throw alertError(
+      Alert.protocol_version,
+      "ClientHello legacy_version is SSL 3.0 or older",
+      "BAD_LEGACY_VERSION",
+    );
+  }
   const offered = sv
     ? parseExtension(sv, readSupportedVersionsClient)
     : hello.legacyVersion >= Version.TLS12

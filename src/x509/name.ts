@@ -3,7 +3,7 @@
  * tuple-of-RDNs shape, and comparison after RFC 5280 §7.1 normalization.
  * @module
  */
-import type { Bytes } from "../_bytes.ts";
+import { type Bytes, toHex } from "../_bytes.ts";
 import { decodeString, type DerNode, isStringTag, readOid, seq, set } from "../codec/der.ts";
 import { CertificateDecodeError } from "./errors.ts";
 
@@ -179,7 +179,7 @@ export function parseName(node: DerNode | undefined, what: string): Name {
         text = decodeString(value);
         if (text === undefined) throw new CertificateDecodeError(`${what}: invalid string`);
       } else {
-        text = "#" + Array.from(value.raw, (b) => b.toString(16).padStart(2, "0")).join("");
+        text = `#${toHex(value.raw)}`;
       }
       rdn.push({ oid, value: text, tag: value.tag });
     }
