@@ -29,6 +29,11 @@ export function asBytes(b: Uint8Array): Bytes {
 
 /** Concatenates byte views into one new buffer. */
 export function concat(...parts: Uint8Array[]): Bytes {
+  return concatAll(parts);
+}
+
+/** Concatenates a list of byte views (of any length: no argument spreading). */
+export function concatAll(parts: readonly Uint8Array[]): Bytes {
   let n = 0;
   for (const p of parts) n += p.byteLength;
   const out = new Uint8Array(n);

@@ -3,7 +3,7 @@
  * one handshake state machine, and never touches sockets or timers.
  * @module
  */
-import { asBytes, type Bytes, concat, EMPTY } from "../_bytes.ts";
+import { asBytes, type Bytes, concat, concatAll, EMPTY } from "../_bytes.ts";
 import { Alert, AlertLevel, receivedAlertReason, TLSAlertError } from "../alert.ts";
 import { DecodeError } from "../codec/reader.ts";
 import { ContentType, MAX_PLAINTEXT } from "../constants.ts";
@@ -256,7 +256,7 @@ export class Connection {
   /** Takes the bytes ready to be sent to the transport. */
   takeOutgoing(): Bytes {
     if (this.#outgoing.length === 0) return EMPTY;
-    const out = this.#outgoing.length === 1 ? this.#outgoing[0] : concat(...this.#outgoing);
+    const out = this.#outgoing.length === 1 ? this.#outgoing[0] : concatAll(this.#outgoing);
     this.#outgoing = [];
     return out;
   }

@@ -34,8 +34,9 @@ export const DEFAULT_MAX_HANDSHAKE_MESSAGE = 128 * 1024;
 /**
  * Collects handshake record fragments and yields whole messages. Holds at most one partial
  * message, whose announced length is checked against `maxMessage` as soon as its header is in.
- * Fragments are kept as views and joined once, when their message is complete, so a message
- * fed in many small records costs linear, not quadratic, copying.
+ * RFC 8446 §5.1 lets a message span any number of records, down to one byte each: fragments
+ * are kept as views and joined once their message is complete, so that costs linear, not
+ * quadratic, copying.
  */
 export class HandshakeReassembler {
   #parts: Bytes[] = [];

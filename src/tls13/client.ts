@@ -139,7 +139,7 @@ export async function startClient(cx: Connection, cfg: ClientConfig): Promise<Ha
   const msg = await sealHello(hs);
   cx.info.clientRandom = hello.random;
   cx.info.serverName = cfg.sniHostname;
-  // RFC 8446 §5.1: the initial ClientHello may carry record version 0x0301 for compatibility.
+  // RFC 8446 §5.1: records carry 0x0303 (0x0301 is merely allowed for the first ClientHello).
   cx.sendHandshake(msg);
   return new ExpectServerHello(hs);
 }

@@ -309,4 +309,46 @@ export const resumed0Rtt = {
   sharedSecret: h("f44194756ff9ec9d25180635d66ea6824c6ab3bf179977be37f723570e7ccb2e"),
   /** Handshake Secret. */
   handshakeSecret: h("005cb112fd8eb4ccc623bb88a07c64b3ede1605363fc7d0df8c7ce4ff0fb4ae6"),
+  /** Client X25519 private key. */
+  clientPrivateKey: h("bff91188283846dd6a2134ef7180ca2b0b14fb10dce707b5098c0dddc813b2df"),
+  /** Client X25519 public key (key_share). */
+  clientPublicKey: h("e4ffb68ac05f8d96c99da26698346c6be16482badddafe051a66b4f18d668f0b"),
+  /** ServerHello as a plaintext record. */
+  serverHelloRecord: h(
+    "16030300600200005c03033ccfd2dec890222763472ae8136777c9d7358777bb66e91ea5122495f559ea2d00" +
+      "130100003400290002000000330024001d0020121761ee42c333e1b9e77b60dd57c2053cd94512ab47f115e8" +
+      "6eff50942cea31002b00020304",
+  ),
+  /** EncryptedExtensions: supported_groups, record_size_limit, server_name, early_data. */
+  encryptedExtensions: h(
+    "080000280026000a00140012001d00170018001901000101010201030104001c0002400100000000002a0000",
+  ),
+  /** Server Finished handshake message. */
+  serverFinished: h("1400002048d3e0e1b3d907c6acff145e16090388c77b05c050b634ab1a88bbd0dd1a34b2"),
+  /** The server's protected EncryptedExtensions + Finished record. */
+  serverHandshakeRecord: h(
+    "1703030061dc48237b4b879f50d0d4d262ea8b4716eb40ddc1eb957e11126e8a7149c2d012d37a7115957e64" +
+      "ce30008b9e0323f2c05a9c1c77b4f37849a695ab255060a33fee770ca95cb8486bfd0843b87024865ca35cc4" +
+      "1c4e515c64dcb1369f98635bc7a5",
+  ),
+  /** Client handshake write key. */
+  clientHandshakeKey: h("b1530806f4adfeac83f1413032bbfa82"),
+  /** Client handshake write IV. */
+  clientHandshakeIv: h("eb50c16be7654abf99dd06d9"),
+  /** Client finished_key. */
+  clientFinishedKey: h("5ace394c26980d581243f627d1150ae27e37fa52364e0a7f20ac686d09cd0e8e"),
+  /** The client's protected application data (client application keys, sequence 0). */
+  clientApplicationDataRecord: h(
+    "1703030043b1cebce242aa201be9ae5e1cb2a9aa4b33d4e866af1edb068919237741aa031d7a74d491c99b9d" +
+      "4e232b74206bc6fbaa04fe78be44a9b4f54320a17eb76992afac3103",
+  ),
+  /** The server's protected application data (server application keys, sequence 0). */
+  serverApplicationDataRecord: h(
+    "1703030043275e9f20acff57bc000657d3867df039cccf79047884cf75771746f740b5a83f462a0954c35813" +
+      "93a203a25a7dd14141ef1a37900cdb62ff62dee1ba39ab2590cbf194",
+  ),
+  /** The client's protected close_notify (sequence 1). */
+  clientAlertRecord: h("17030300130facce3246bdfc6369838d6a82ae6de5d422dc"),
+  /** The server's protected close_notify (sequence 1). */
+  serverAlertRecord: h("17030300135b18af444e8e1eec7158fb62d8f2577d37ba5d"),
 } as const;
