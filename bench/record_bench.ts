@@ -3,8 +3,9 @@
  * AES-128-GCM, against bare WebCrypto AES-GCM encrypt + decrypt of the same sizes, in the same
  * run, with 1, 8 and 32 records in flight. Prints MB/s of payload and the ratio.
  *
- *   node_modules/.bin/deno run -A bench/record_bench.ts
+ *   node_modules/.bin/deno run -A bench/record_bench.ts [--mib 64] [--rounds 3] [--json]
  *   node_modules/.bin/bun bench/record_bench.ts
+ *   bash scripts/bench_node.sh bench/record_bench.ts
  * @module
  */
 import type { Bytes } from "../src/_bytes.ts";
@@ -13,10 +14,12 @@ import { suiteById } from "../src/crypto/suites.ts";
 import { defaultProvider } from "../src/crypto/webcrypto.ts";
 import { Deframer, RecordLimit } from "../src/record/deframer.ts";
 import { RecordProtection13 } from "../src/record/protection13.ts";
+import { note, numberOption, report, type Result } from "./_util.ts";
 
 const RECORD = 16384;
-const TOTAL = 64 * 1024 * 1024;
-const ROUNDS = 3;
+const MIB = numberOption("mib", 64);
+const TOTAL = MIB * 1024 * 1024;
+const ROUNDS = numberOption("rounds", 3);
 const suite = suiteById(CipherSuiteId.TLS_AES_128_GCM_SHA256)!;
 const key = defaultProvider.random(16);
 const iv = defaultProvider.random(12);
@@ -64,26 +67,28 @@ async function raw(inFlight: number): Promise<number> {
   return moved / ((performance.now() - start) / 1000) / 1e6;
 }
 
-function runtime(): string {
-  const g = globalThis as { Deno?: { version: { deno: string } }; Bun?: { version: string } };
-  if (g.Deno) return `Deno ${g.Deno.version.deno}`;
-  if (g.Bun) return `Bun ${g.Bun.version}`;
-  return `Node ${(globalThis as { process?: { version: string } }).process?.version ?? "?"}`;
-}
-
 await webtls(8);
 await raw(8);
-console.log(`record protection, TLS_AES_128_GCM_SHA256, 16 KiB records, ${runtime()}`);
-console.log("| in flight | webtls seal+open MB/s | WebCrypto encrypt+decrypt MB/s | ratio |");
-console.log("| ---: | ---: | ---: | ---: |");
+const results: Result[] = [];
 for (const n of [1, 8, 32]) {
+  note(`${n} record(s) in flight: ${ROUNDS} rounds of ${MIB} MiB`);
   // Alternate the two so that drift in machine load hits both alike; keep each one's best.
   let ours = 0, ceiling = 0;
   for (let i = 0; i < ROUNDS; i++) {
     ours = Math.max(ours, await webtls(n));
     ceiling = Math.max(ceiling, await raw(n));
   }
-  console.log(
-    `| ${n} | ${ours.toFixed(0)} | ${ceiling.toFixed(0)} | ${(ours / ceiling).toFixed(2)} |`,
-  );
+  results.push({
+    bench: "record",
+    name: `seal+open, ${n} in flight, MB/s`,
+    ours,
+    theirs: ceiling,
+    reference: "WebCrypto",
+    unit: "MB/s",
+  });
 }
+report(
+  "TLS 1.3 record protection (seal, frame, deframe, open) of 16 KiB AES-128-GCM records " +
+    "vs bare WebCrypto AES-GCM encrypt+decrypt",
+  results,
+);

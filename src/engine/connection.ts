@@ -405,12 +405,14 @@ export class Connection {
   }
 
   /**
-   * Fixes the negotiated version: records must carry it from now on (RFC 5246 §6.2.1;
-   * RFC 8446 §5.1 freezes TLS 1.3's legacy_record_version at 0x0303 too).
+   * Fixes the negotiated version. TLS 1.2 records must carry it from now on (RFC 5246
+   * §6.2.1). TLS 1.3's legacy_record_version "MUST be ignored for all purposes" by a receiver
+   * (RFC 8446 §5.1); a protected record authenticates it as additional data (§5.2), so a
+   * changed one fails as bad_record_mac.
    */
   setVersion(version: number): void {
     this.info.version = version;
-    this.#deframer.expectedVersion = 0x0303;
+    this.#deframer.expectedVersion = version === 0x0304 ? undefined : 0x0303;
   }
 
   /** Installs the keying-material exporter of the negotiated version (RFC 5705, RFC 8446 §7.5). */

@@ -130,6 +130,15 @@ export abstract class SSLBase {
     }
   }
 
+  /**
+   * @ignore Resolves once the key log lines raised so far are in `keylogFilename`: the
+   * handshake and `close()` wait for it, so a program that exits right after either (as
+   * `openssl s_client` users do with the CLI) loses no line.
+   */
+  protected _keylogWritten(): Promise<void> {
+    return keylogQueues.get(this.context) ?? Promise.resolve();
+  }
+
   /** @ignore Sends what an action queued (the socket flushes, the object fills its BIO). */
   protected abstract _afterAction(): Promise<void>;
 

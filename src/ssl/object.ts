@@ -65,6 +65,7 @@ export class SSLObject extends SSLBase {
   async doHandshake(): Promise<void> {
     await this.#step();
     if (!this._conn!.handshakeComplete) throw new SSLWantReadError();
+    await this._keylogWritten();
   }
 
   /**

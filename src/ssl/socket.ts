@@ -162,6 +162,7 @@ export class SSLSocket extends SSLBase {
         }
         await this.#pump();
       }
+      await this._keylogWritten();
     })();
     if (timeout === undefined) return await run;
     const expired = new Promise<never>((_, reject) => {
@@ -252,6 +253,7 @@ export class SSLSocket extends SSLBase {
       // Closing must not fail because the transport already went away.
     }
     await this.#abortTransport();
+    await this._keylogWritten();
   }
 
   async #abortTransport(): Promise<void> {

@@ -3,6 +3,7 @@ import assert from "node:assert/strict";
 import { concat, utf8 } from "../../src/_bytes.ts";
 import { Alert, TLSAlertError } from "../../src/alert.ts";
 import { ContentType } from "../../src/constants.ts";
+import { SSLError } from "../../src/errors.ts";
 import { Deframer, RecordLimit } from "../../src/record/deframer.ts";
 import { frameRecords } from "../../src/record/fragmenter.ts";
 import { simple1Rtt as V } from "../vectors/rfc8448.ts";
@@ -12,6 +13,14 @@ function rejects(d: Deframer, alert: Alert, reason?: string): void {
     () => d.next(),
     (e: unknown) =>
       e instanceof TLSAlertError && e.alert === alert && (!reason || e.reason === reason),
+  );
+}
+
+/** Not TLS at all: OpenSSL names it and sends no alert, so a plain SSLError, not an alert. */
+function rejectsWithoutAlert(d: Deframer, reason: string): void {
+  assert.throws(
+    () => d.next(),
+    (e: unknown) => e instanceof SSLError && e.reason === reason,
   );
 }
 
@@ -129,14 +138,20 @@ describe("Deframer", () => {
     ) {
       const d = new Deframer();
       d.push(utf8(req));
-      rejects(d, Alert.protocol_version, "HTTP_REQUEST");
+      rejectsWithoutAlert(d, "HTTP_REQUEST");
     }
     const proxy = new Deframer();
     proxy.push(utf8("CONNECT example.com:443 HTTP/1.1\r\n"));
-    rejects(proxy, Alert.protocol_version, "HTTPS_PROXY_REQUEST");
+    rejectsWithoutAlert(proxy, "HTTPS_PROXY_REQUEST");
     const ssh = new Deframer();
     ssh.push(utf8("SSH-2.0-OpenSSH_9.6\r\n"));
-    rejects(ssh, Alert.protocol_version, "WRONG_VERSION_NUMBER");
+    rejectsWithoutAlert(ssh, "WRONG_VERSION_NUMBER");
+  });
+
+  it("treats a first record with major version 3 as TLS, whatever its type", () => {
+    const d = new Deframer();
+    d.push(concat(header(24, 0x0303, 1), new Uint8Array(1)));
+    rejects(d, Alert.unexpected_message, "BAD_RECORD_TYPE");
   });
 
   it("recognises garbage before a whole header has arrived", () => {
@@ -144,10 +159,13 @@ describe("Deframer", () => {
     d.push(utf8("GE"));
     assert.equal(d.next(), undefined);
     d.push(utf8("T /"));
-    rejects(d, Alert.protocol_version, "HTTP_REQUEST");
+    rejectsWithoutAlert(d, "HTTP_REQUEST");
+    // One byte could still start a record of an unknown type; two tell.
     const junk = new Deframer();
     junk.push(new Uint8Array([0xff]));
-    rejects(junk, Alert.protocol_version, "WRONG_VERSION_NUMBER");
+    assert.equal(junk.next(), undefined);
+    junk.push(new Uint8Array([0xff]));
+    rejectsWithoutAlert(junk, "WRONG_VERSION_NUMBER");
   });
 
   it("hands over the unprocessed bytes", () => {

@@ -13,7 +13,7 @@ import {
   DerSequence,
   parseOne,
   SEQUENCE,
-} from "../../src/x509/_key_der.ts";
+} from "../../src/codec/der.ts";
 import { assertKeyMatches, keyMatchesCertificate } from "../../src/x509/key_match.ts";
 import { parsePrivateKey, type PrivateKeyInfo } from "../../src/x509/private_key.ts";
 

@@ -1,8 +1,8 @@
-// Runs every x509-limbo testcase (../shared/x509-limbo/limbo.json) through verifyChain with the
+// Runs every x509-limbo testcase (tests/vectors/x509-limbo/limbo.json) through verifyChain with the
 // web-PKI profile and checks that the disagreements are exactly the documented ones below.
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { existsSync, readFileSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { CertificateDecodeError, CertVerifyError } from "../../src/x509/errors.ts";
@@ -24,16 +24,12 @@ interface Testcase {
   expected_result: "SUCCESS" | "FAILURE";
 }
 
-/** shared/ sits beside the repository; the compiled tests (dist/npm/tests/) are deeper. */
+/**
+ * The corpus is vendored in tests/vectors/x509-limbo (Apache-2.0, see its LICENSE); the build
+ * copies it beside the compiled tests.
+ */
 function limboPath(): string {
-  let dir = dirname(fileURLToPath(import.meta.url));
-  for (;;) {
-    const candidate = join(dir, "shared", "x509-limbo", "limbo.json");
-    if (existsSync(candidate)) return candidate;
-    const parent = dirname(dir);
-    if (parent === dir) throw new Error("shared/x509-limbo/limbo.json not found above the tests");
-    dir = parent;
-  }
+  return join(dirname(fileURLToPath(import.meta.url)), "..", "vectors", "x509-limbo", "limbo.json");
 }
 
 /** Testcases whose expectation we knowingly do not meet, each with the reason. */

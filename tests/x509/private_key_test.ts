@@ -16,7 +16,7 @@ import {
   derTag,
   parseOne,
   SEQUENCE,
-} from "../../src/x509/_key_der.ts";
+} from "../../src/codec/der.ts";
 import { parsePrivateKey, type PrivateKeyInfo } from "../../src/x509/private_key.ts";
 
 let dir = "";

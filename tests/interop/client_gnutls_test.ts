@@ -1,0 +1,178 @@
+// webtls's TLS 1.3 client against `gnutls-serv` (GnuTLS 3.7) with a TLS 1.3-only priority:
+// verification of every leaf type, getPeerCert() fields, a HelloRetryRequest, 16 MiB echoed
+// each way, KeyUpdate requested by the server, client certificates in the handshake and
+// after it (post-handshake authentication).
+//
+// `gnutls-serv --echo` handles data as C strings (a NUL byte truncates it) and treats lines
+// starting with `**` as commands, so the bulk echo sends 16 MiB of printable ASCII lines
+// (64 characters and a newline, never starting with `*`) and checks length and SHA-256 of
+// what comes back. The server never closes an echo connection, so reads stop at 16 MiB.
+import { after, before, describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { makePki, type Pki, startGnutlsServer, stopAllPeers } from "./_peers.ts";
+import {
+  assertEchoed,
+  BULK,
+  clientContext,
+  commonName,
+  connectLocal,
+  echoReadWrite,
+  eventually,
+  logThroughput,
+  payload,
+  readUntil,
+} from "./_client.ts";
+
+const TIMEOUT = 120_000;
+const TLS13_ONLY = "NORMAL:-VERS-ALL:+VERS-TLS1.3";
+const enc = new TextEncoder();
+
+let pki: Pki;
+
+before(async () => {
+  pki = await makePki();
+});
+after(stopAllPeers);
+
+describe("webtls client against gnutls-serv", { timeout: TIMEOUT }, () => {
+  it("verifies the server and echoes 16 MiB of text lines each way", async () => {
+    const srv = await startGnutlsServer(pki, ["--priority", TLS13_ONLY], { echo: true });
+    try {
+      const sock = await connectLocal(srv.port, await clientContext(pki));
+      assert.equal(sock.version(), "TLSv1.3");
+      assert.equal(sock.group(), "x25519");
+      const cert = sock.getPeerCert() as Record<string, unknown>;
+      assert.deepEqual(cert.subject, [[["commonName", "localhost"]]]);
+      assert.deepEqual(cert.issuer, [[["commonName", "webtls Test Intermediate CA"]]]);
+      assert.deepEqual(cert.subjectAltName, [["DNS", "localhost"], ["IP Address", "127.0.0.1"]]);
+      assert.equal(sock.getVerifiedChain().length, 3);
+      const data = payload(BULK, 15, true);
+      const echo = await echoReadWrite(sock, data);
+      await assertEchoed(data, echo);
+      logThroughput("gnutls-serv --echo (text), read()/write()", echo);
+      await sock.close();
+    } finally {
+      await srv.peer.stop();
+    }
+  });
+
+  for (const leaf of ["ecdsaP384", "rsa2048", "ed25519"] as const) {
+    it(`verifies a ${leaf} leaf served by GnuTLS`, async () => {
+      const srv = await startGnutlsServer(pki, ["--priority", TLS13_ONLY], { echo: true, leaf });
+      try {
+        const sock = await connectLocal(srv.port, await clientContext(pki));
+        assert.equal(commonName(sock.getPeerCert()), "localhost");
+        await sock.write(enc.encode(`${leaf}\n`));
+        assert.equal(await readUntil(sock, `${leaf}\n`), `${leaf}\n`);
+        await sock.close();
+      } finally {
+        await srv.peer.stop();
+      }
+    });
+  }
+
+  it("completes a HelloRetryRequest when GnuTLS accepts only P-384", async () => {
+    const srv = await startGnutlsServer(pki, [
+      "--priority",
+      `${TLS13_ONLY}:-GROUP-ALL:+GROUP-SECP384R1`,
+    ], { echo: true });
+    try {
+      const sock = await connectLocal(srv.port, await clientContext(pki));
+      assert.equal(sock.helloRetryRequest, true);
+      assert.equal(sock.group(), "secp384r1");
+      await sock.write(enc.encode("after HRR\n"));
+      assert.equal(await readUntil(sock, "after HRR\n"), "after HRR\n");
+      await sock.close();
+    } finally {
+      await srv.peer.stop();
+    }
+  });
+
+  it("answers the server's KeyUpdate requests and keeps both directions working", async () => {
+    // -d 4 makes GnuTLS log key updates sent and received on stderr.
+    const srv = await startGnutlsServer(pki, ["--priority", TLS13_ONLY, "-d", "4"], {
+      echo: true,
+    });
+    const ours = "received TLS 1.3 key update (0)";
+    const theirs = "sending key update (1)";
+    const count = (s: string) => srv.peer.stderr.split(s).length - 1;
+    try {
+      const sock = await connectLocal(srv.port, await clientContext(pki));
+      for (let round = 1; round <= 3; round++) {
+        // Under TLS 1.3, gnutls_rehandshake() sends KeyUpdate(update_requested).
+        await sock.write(enc.encode("**REHANDSHAKE**\n"));
+        await readUntil(sock, "Successfully executed command\n");
+        await eventually(() => count(theirs) === round, `KeyUpdate ${round} logged by GnuTLS`);
+        const line = `line ${round} after the server's KeyUpdate\n`;
+        await sock.write(enc.encode(line));
+        assert.equal(await readUntil(sock, line), line);
+        // Our KeyUpdate(update_not_requested) answer reached the server.
+        await eventually(() => count(ours) === round, `answer ${round} logged by GnuTLS`);
+      }
+      await sock.close();
+    } finally {
+      await srv.peer.stop();
+    }
+  });
+
+  it("sends a client certificate the server requires in the handshake", async () => {
+    const srv = await startGnutlsServer(pki, [
+      "--priority",
+      TLS13_ONLY,
+      "--x509cafile",
+      pki.caFile,
+      "--require-client-cert",
+      "--verify-client-cert",
+    ], { echo: true });
+    try {
+      const ctx = await clientContext(pki);
+      await ctx.loadCertChain(pki.leaves.client.chainFile, pki.leaves.client.keyFile);
+      const sock = await connectLocal(srv.port, ctx);
+      await sock.write(enc.encode("mtls\n"));
+      assert.equal(await readUntil(sock, "mtls\n"), "mtls\n");
+      await sock.close();
+      assert.match(srv.peer.stdout, /Subject: CN=webtls test client/);
+      assert.match(srv.peer.stdout, /Client Signature: ECDSA-SECP256R1-SHA256/);
+    } finally {
+      await srv.peer.stop();
+    }
+  });
+
+  it("authenticates after the handshake when the server asks (post_handshake_auth)", async () => {
+    // -d 4 logs every handshake message GnuTLS receives.
+    const srv = await startGnutlsServer(pki, [
+      "--priority",
+      TLS13_ONLY,
+      "--x509cafile",
+      pki.caFile,
+      "--verify-client-cert",
+      "-d",
+      "4",
+    ], { echo: true });
+    try {
+      const ctx = await clientContext(pki);
+      ctx.postHandshakeAuth = true;
+      await ctx.loadCertChain(pki.leaves.client.chainFile, pki.leaves.client.keyFile);
+      const sock = await connectLocal(srv.port, ctx);
+      await sock.write(enc.encode("before\n"));
+      await readUntil(sock, "before\n");
+      const mark = srv.peer.stderr.length;
+      // **REAUTH** makes gnutls-serv send a CertificateRequest (RFC 8446 §4.6.2) and wait for
+      // the answer before anything else: the read processes the request and sends it. The
+      // command succeeds only once Certificate, CertificateVerify and Finished verified.
+      await sock.write(enc.encode("**REAUTH**\n"));
+      await readUntil(sock, "Successfully executed command\n");
+      const log = srv.peer.stderr.slice(mark);
+      assert.match(log, /Sending re-auth request/);
+      for (const msg of ["CERTIFICATE (11)", "CERTIFICATE VERIFY (15)", "FINISHED (20)"]) {
+        assert.ok(log.includes(`${msg} was received`), `GnuTLS received ${msg} after REAUTH`);
+      }
+      assert.doesNotMatch(log, /reauth:/, "gnutls_reauth() reported no error");
+      await sock.write(enc.encode("after\n"));
+      assert.equal(await readUntil(sock, "after\n"), "after\n");
+      await sock.close();
+    } finally {
+      await srv.peer.stop();
+    }
+  });
+});
