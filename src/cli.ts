@@ -186,7 +186,7 @@ function keyDescription(cert: Certificate): string {
     case "rsa-pss":
       return `RSASSA-PSS, ${k.bits} (bit)`;
     case "ecdsa":
-      return `id-ecPublicKey, ${k.bits ?? "?"} (bit)`;
+      return `id-ecPublicKey, ${k.bits} (bit)`;
     case "ed25519":
       return "ED25519, 253 (bit)";
     default:
@@ -299,7 +299,8 @@ async function connectCommand(args: Args, out: (s: string) => void): Promise<num
     out(`SSL handshake has read ${tcp.read()} bytes and written ${tcp.written()} bytes\n`);
     out(`Verification: ${verified ? "OK" : "not performed (--insecure)"}\n---\n`);
     out(`${sock.sessionReused ? "Reused" : "New"}, ${sock.version()}, Cipher is ${cipher[0]}\n`);
-    if (peerChain.length) out(`Server public key is ${peerChain[0].publicKey.bits ?? "?"} bit\n`);
+    const keyBits = peerChain[0]?.publicKey.bits;
+    if (keyBits) out(`Server public key is ${keyBits} bit\n`);
     out("Compression: NONE\nExpansion: NONE\n");
     out(`ALPN protocol: ${sock.selectedAlpnProtocol() ?? "none (no ALPN negotiated)"}\n`);
     out(`Verify return code: ${verified ? "0 (ok)" : "not verified"}\n---\n`);

@@ -112,6 +112,8 @@ export class Connection {
   readonly limits: EngineLimits;
 
   #deframer = new Deframer();
+  /** Records taken from the deframer but not yet handled (see `process`). */
+  #replay: TLSRecord[] = [];
   #reassembler: HandshakeReassembler;
   #reader: RecordReader = new PlaintextReader();
   #writer: RecordWriter = new PlaintextWriter();
@@ -193,7 +195,9 @@ export class Connection {
 
   /** Takes the bytes received but not processed (after close_notify, for `unwrap()`). */
   takeUnprocessed(): Bytes {
-    return this.#deframer.take();
+    const replayed = this.#replay.flatMap((r) => [r.header, r.fragment]);
+    this.#replay = [];
+    return concatAll([...replayed, this.#deframer.take()]);
   }
 
   /** Queues bytes received from the transport. */
@@ -237,9 +241,23 @@ export class Connection {
     return this.#run(async () => {
       for (;;) {
         if (this.#closeNotifyReceived) return;
-        const rec = this.#deframer.next();
-        if (!rec) break;
-        await this.#handleRecord(rec);
+        const batch = this.#nextRecords();
+        if (batch.length === 0) break;
+        // Records of one key are opened concurrently (each takes its sequence number when
+        // called) and handled in order. A record that changes the read keys (KeyUpdate)
+        // makes the later, speculative openings stale: those records go back in the queue.
+        const reader = this.#reader;
+        const opened = batch.map((r) =>
+          r.type === ContentType.change_cipher_spec ? undefined : reader.open(r)
+        );
+        for (const p of opened) p?.catch(() => {});
+        for (let i = 0; i < batch.length; i++) {
+          if (this.#reader !== reader || this.#closeNotifyReceived) {
+            this.#replay.unshift(...batch.slice(i));
+            break;
+          }
+          await this.#handleRecord(batch[i], opened[i]);
+        }
       }
       if (this.#transportEof && !this.#closeNotifyReceived) {
         if (this.#deframer.buffered > 0 || !this.#handshakeDone) {
@@ -470,13 +488,38 @@ export class Connection {
 
   // ---------------------------------------------------------------- internals
 
-  async #handleRecord(rec: TLSRecord): Promise<void> {
+  /**
+   * The next records to handle: those put back, else one from the deframer, or once the
+   * handshake is done up to 32 (a header error ends the batch and surfaces on the next call).
+   */
+  #nextRecords(): TLSRecord[] {
+    if (this.#replay.length) return this.#replay.splice(0, this.#replay.length);
+    const first = this.#deframer.next();
+    if (!first) return [];
+    const batch = [first];
+    if (!this.#handshakeDone) return batch;
+    try {
+      while (batch.length < 32) {
+        const rec = this.#deframer.next();
+        if (!rec) break;
+        batch.push(rec);
+      }
+    } catch {
+      // Left for the next call, after the records before it were handled.
+    }
+    return batch;
+  }
+
+  async #handleRecord(
+    rec: TLSRecord,
+    opened?: Promise<{ type: ContentType; data: Bytes }>,
+  ): Promise<void> {
     if (rec.type === ContentType.change_cipher_spec) {
       this.#checkNotInterleaved();
       await this.#changeCipherSpec(rec.fragment);
       return;
     }
-    const { type, data } = await this.#reader.open(rec);
+    const { type, data } = await (opened ?? this.#reader.open(rec));
     if (type === ContentType.application_data) this.#checkNotInterleaved();
     switch (type) {
       case ContentType.alert:

@@ -64,6 +64,13 @@ import {
 } from "./common.ts";
 import { MasterSecret12 } from "./prf.ts";
 
+/** The named group of each ECDSA certificate curve. RFC 8422 §5.1.1. */
+const CURVE_GROUPS: Readonly<Record<string, NamedGroup>> = {
+  "P-256": NamedGroup.secp256r1,
+  "P-384": NamedGroup.secp384r1,
+  "P-521": NamedGroup.secp521r1,
+};
+
 /** What the server keeps between TLS 1.2 states. */
 interface Server12 {
   cfg: ServerConfig;
@@ -297,6 +304,10 @@ function chooseSuiteAndCertificate(
   for (const suite of suites) {
     for (const chain of cfg.certificates) {
       if (!keyFitsSuite(chain.key.type, suite)) continue;
+      // RFC 8422 §5.3: an ECDSA certificate's curve must be one the client's supported_groups
+      // name (OpenSSL clients refuse any other).
+      const curve = chain.key.curve && CURVE_GROUPS[chain.key.curve];
+      if (curve && offer.groups && !offer.groups.includes(curve)) continue;
       const scheme = schemes.find((s) => chain.key.schemes.includes(s));
       if (scheme !== undefined) return { suite, chain, scheme, group };
     }

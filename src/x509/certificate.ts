@@ -64,13 +64,16 @@ export interface AlgorithmIdentifier {
 }
 
 /** Public key families; anything else is `unsupported`. */
+/** Field sizes of the named curves, as OpenSSL reports key sizes. */
+const CURVE_BITS: Record<string, number> = { "P-256": 256, "P-384": 384, "P-521": 521 };
+
 export type KeyType = "rsa" | "rsa-pss" | "ecdsa" | "ed25519" | "ed448" | "dsa" | "unsupported";
 
 /** What the SubjectPublicKeyInfo holds. */
 export interface PublicKeyInfo {
   /** The key family. */
   readonly type: KeyType;
-  /** RSA modulus or DSA prime length in bits. */
+  /** Key size in bits: RSA modulus, DSA prime, or the curve's field size (EC, Ed25519). */
   readonly bits?: number;
   /** EC curve: `P-256`, `P-384`, `P-521`, `P-192`, or the curve OID for others. */
   readonly curve?: string;
@@ -190,12 +193,13 @@ function publicKeyInfo(spki: DerNode): PublicKeyInfo {
           const oid = readOid(alg.params, "namedCurve");
           const curve = CURVES[oid] ?? oid;
           const supported = curve === "P-256" || curve === "P-384" || curve === "P-521";
-          return { type: "ecdsa", curve, algorithmOid, supported };
+          const bits = CURVE_BITS[curve];
+          return { type: "ecdsa", curve, ...(bits ? { bits } : {}), algorithmOid, supported };
         }
         return { type: "ecdsa", explicitCurve: true, algorithmOid, supported: false };
       }
       case "1.3.101.112":
-        return { type: "ed25519", algorithmOid, supported: true };
+        return { type: "ed25519", bits: 253, algorithmOid, supported: true };
       case "1.3.101.113":
         return { type: "ed448", algorithmOid, supported: false };
       case "1.2.840.10040.4.1": { // id-dsa, RFC 3279 §2.3.2
