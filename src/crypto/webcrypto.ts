@@ -108,9 +108,23 @@ function curveOf(params: DerNode | undefined): NistCurve | undefined {
 }
 
 /** HMAC keys cannot be empty in WebCrypto; RFC 5869 §2.2 pads an absent salt to HashLen zeros. */
-function hmacKey(alg: HashAlgorithm, key: Bytes, usage: KeyUsage): Promise<CryptoKey> {
-  const raw = key.byteLength === 0 ? new Uint8Array(HASH_LENGTH[alg]) : key;
-  return subtle.importKey("raw", raw, { name: "HMAC", hash: alg }, false, [usage]);
+/**
+ * Imported HMAC keys by the identity of their key bytes: the key schedule expands one secret
+ * several times (Derive-Secret, key and iv), and each import is a WebCrypto round trip. A
+ * WeakMap keeps no secret alive and copies none.
+ */
+const hmacKeys = new WeakMap<Bytes, Map<HashAlgorithm, Promise<CryptoKey>>>();
+
+function hmacKey(alg: HashAlgorithm, key: Bytes): Promise<CryptoKey> {
+  let byAlg = hmacKeys.get(key);
+  if (!byAlg) hmacKeys.set(key, byAlg = new Map());
+  let k = byAlg.get(alg);
+  if (!k) {
+    const raw = key.byteLength === 0 ? new Uint8Array(HASH_LENGTH[alg]) : key;
+    k = subtle.importKey("raw", raw, { name: "HMAC", hash: alg }, false, ["sign"]);
+    byAlg.set(alg, k);
+  }
+  return k;
 }
 
 class WebCryptoAead implements AeadKey {
@@ -307,7 +321,7 @@ export class WebCryptoProvider implements CryptoProvider {
 
   /** HMAC of `data` under `key`; an empty key means HashLen zero bytes (RFC 5869 §2.2). */
   async hmac(alg: HashAlgorithm, key: Bytes, data: Bytes): Promise<Bytes> {
-    const k = await hmacKey(alg, key, "sign");
+    const k = await hmacKey(alg, key);
     return new Uint8Array(await subtle.sign("HMAC", k, data));
   }
 
@@ -320,7 +334,7 @@ export class WebCryptoProvider implements CryptoProvider {
   async hkdfExpand(alg: HashAlgorithm, prk: Bytes, info: Bytes, length: number): Promise<Bytes> {
     const hashLen = HASH_LENGTH[alg];
     if (length < 0 || length > 255 * hashLen) throw new RangeError("HKDF-Expand length too long");
-    const key = await hmacKey(alg, prk, "sign");
+    const key = await hmacKey(alg, prk);
     const blocks = Math.ceil(length / hashLen);
     const out = new Uint8Array(blocks * hashLen);
     let prev: Bytes = EMPTY;
