@@ -162,6 +162,8 @@ interface BunServerSocket {
   write(d: Uint8Array): number;
   end(): void;
   setNoDelay?(v: boolean): void;
+  pause?(): void;
+  resume?(): void;
 }
 
 /** Per-connection state of a Bun socket: the stream controller and the drain waiter. */
@@ -206,11 +208,16 @@ function bunListen(hostname: string, port: number): TcpListener {
     socket: {
       open(s: BunServerSocket) {
         s.setNoDelay?.(true);
+        // Backpressure: Bun pushes data as it comes, so the socket is paused while a few
+        // chunks wait unread, and resumed when the reader pulls (as Node's adapter does).
         const readable = new ReadableStream<Uint8Array>({
           start(controller) {
             s.data = { controller };
           },
-        });
+          pull() {
+            s.resume?.();
+          },
+        }, { highWaterMark: 4 });
         const writable = new WritableStream<Uint8Array>({
           async write(chunk) {
             let rest = chunk;
@@ -231,7 +238,12 @@ function bunListen(hostname: string, port: number): TcpListener {
         queue.push({ readable, writable, close: () => s.end(), peer });
       },
       // Bun reuses its receive buffer: copy before queueing.
-      data: (s: BunServerSocket, d: Uint8Array) => s.data?.controller.enqueue(d.slice()),
+      data(s: BunServerSocket, d: Uint8Array) {
+        const controller = s.data?.controller;
+        if (!controller) return;
+        controller.enqueue(d.slice());
+        if ((controller.desiredSize ?? 1) <= 0) s.pause?.();
+      },
       drain: (s: BunServerSocket) => s.data?.drained?.(),
       close: gone,
       end: finish,

@@ -211,7 +211,8 @@ export class SSLContext {
 
   #verifyMode: VerifyMode;
   #checkHostname: boolean;
-  #minimumVersion: TLSVersion = TLSVersion.MINIMUM_SUPPORTED;
+  // Python 3.10+ makes TLS 1.2 the minimum of every new context, and reports it as such.
+  #minimumVersion: TLSVersion = TLSVersion.TLSv1_2;
   #maximumVersion: TLSVersion = TLSVersion.MAXIMUM_SUPPORTED;
   #suites12: CipherSuite[] = [...TLS12_SUITES];
   #suites13: CipherSuite[] = [...TLS13_SUITES];

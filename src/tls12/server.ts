@@ -130,6 +130,8 @@ export async function startTls12Server(
   const offer = parseOffer12(cfg, hello);
   cx.info.clientRandom = hello.random;
   cx.info.serverName = offer.serverName;
+  // A ticket or session ID that does not resume counts as a miss, as OpenSSL counts it.
+  cx.info.resumptionOffered = (offer.ticket?.byteLength ?? 0) > 0 || hello.sessionId.byteLength > 0;
   const serverRandom = cfg.provider.random(32);
   // RFC 8446 §4.1.3: a TLS 1.3 server negotiating TLS 1.2 marks its random.
   if (cfg.maxVersion >= Version.TLS13) serverRandom.set(DOWNGRADE_TLS12, 24);

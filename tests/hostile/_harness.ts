@@ -71,12 +71,3 @@ export async function expectSSLError<E extends SSLError = SSLError>(
   if (cls) assert.ok(e instanceof cls, `expected ${cls.name}, got ${e.name}: ${e.message}`);
   return e as E;
 }
-
-/** Polls `cond` every 10 ms until it holds or `ms` pass. */
-export async function waitUntil(cond: () => boolean, ms = 5000): Promise<void> {
-  const deadline = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > deadline) return;
-    await new Promise((r) => setTimeout(r, 10));
-  }
-}

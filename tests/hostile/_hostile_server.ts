@@ -34,10 +34,15 @@ export interface HostileServer {
   /** Connections whose handshake completed. */
   readonly accepted: SSLSocket[];
   /**
-   * The failure of the connection from local port `clientPort`; it must be an `SSLError`
-   * (never an internal error) and arrive within `ms`.
+   * The failure of the connection from local port `clientPort`, among those recorded from
+   * index `since` on (`failures.length` taken before connecting: the kernel reuses ports).
+   * It must be an `SSLError` (never an internal error) and arrive within `ms`.
    */
-  failureOf(clientPort: number, ms?: number): Promise<ServerFailure & { error: SSLError }>;
+  failureOf(
+    clientPort: number,
+    since: number,
+    ms?: number,
+  ): Promise<ServerFailure & { error: SSLError }>;
   close(): Promise<void>;
 }
 
@@ -82,10 +87,10 @@ export async function startHostileServer(
     context: ctx,
     failures,
     accepted,
-    async failureOf(clientPort, ms = 10_000) {
+    async failureOf(clientPort, since, ms = 10_000) {
       const deadline = Date.now() + ms;
       for (;;) {
-        const f = failures.find((f) => f.peer.endsWith(`:${clientPort}`));
+        const f = failures.slice(since).find((f) => f.peer.endsWith(`:${clientPort}`));
         if (f) {
           const e = f.error;
           if (!(e instanceof SSLError)) {
@@ -194,11 +199,12 @@ export function runHostile(
   script: (c: ScriptedClient) => Promise<void>,
 ): Promise<Outcome> {
   return alongsideHealthy(server, healthy, async () => {
+    const since = server.failures.length;
     const c = await ScriptedClient.connect(server.port);
     try {
       await script(c);
       const alert = await c.readAlert();
-      const failure = await server.failureOf(c.wire.localPort);
+      const failure = await server.failureOf(c.wire.localPort, since);
       // After a fatal alert (or without one) the server closes the connection.
       await c.closed();
       return { alert, reason: failure.error.reason, error: failure.error };

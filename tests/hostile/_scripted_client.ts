@@ -16,10 +16,9 @@
  * the next one after each KeyUpdate. So `readAlert()` reads the alert the server sent whether
  * it travelled in plaintext or under either of the server's keys.
  *
- * The transport is a {@link Wire}: TCP through node:net (Deno, Bun and Node alike), or the
- * test's own (e.g. feeding a server `Connection` directly to look at its buffers).
+ * The transport is a `Wire` of _wire.ts: TCP through node:net (Deno, Bun and Node alike), or
+ * a server `Connection` fed directly, to look at its buffers between records.
  */
-import * as net from "node:net";
 import { type Bytes, concat, constantTimeEqual, EMPTY } from "../../src/_bytes.ts";
 import { Alert } from "../../src/alert.ts";
 import { Reader } from "../../src/codec/reader.ts";
@@ -35,7 +34,6 @@ import {
 import type { KeyShare, SigningKey } from "../../src/crypto/provider.ts";
 import { type CipherSuite, suiteById } from "../../src/crypto/suites.ts";
 import { Transcript } from "../../src/crypto/transcript.ts";
-import type { Connection } from "../../src/engine/connection.ts";
 import { defaultProvider } from "../../src/crypto/webcrypto.ts";
 import {
   decodeCertificateRequest13,
@@ -51,7 +49,6 @@ import {
   alpnExtension,
   bindersLength,
   cookieExtension,
-  emptyExtension,
   type Extension,
   findExtension,
   keyShareClientExtension,
@@ -85,118 +82,9 @@ import {
   Psk,
   type ResumptionMasterSecret,
 } from "../../src/tls13/key_schedule.ts";
+import { type TcpWire, tcpWire, type Wire } from "./_wire.ts";
 
 const provider = defaultProvider;
-
-/** A byte transport the scripted client talks over. */
-export interface Wire {
-  /** Sends bytes (never blocks; the transport queues). */
-  write(data: Uint8Array): void;
-  /** The next chunk received, or `undefined` once the peer closed (or reset) the connection. */
-  read(): Promise<Bytes | undefined>;
-  /** Half-closes: no more bytes from us. */
-  end(): void;
-  /** Drops the connection. */
-  close(): void;
-}
-
-/** A TCP {@link Wire} and the local port the server sees (its `peer` ends with it). */
-export interface TcpWire extends Wire {
-  readonly localPort: number;
-}
-
-/** Connects to 127.0.0.1:`port` with node:net. A reset reads as EOF, after the data before it. */
-export function tcpWire(port: number): Promise<TcpWire> {
-  const socket = net.connect({ host: "127.0.0.1", port, noDelay: true });
-  const chunks: Bytes[] = [];
-  let eof = false;
-  let wake: (() => void) | undefined;
-  const notify = () => {
-    wake?.();
-    wake = undefined;
-  };
-  socket.on("data", (d: Uint8Array) => {
-    chunks.push(new Uint8Array(d));
-    notify();
-  });
-  const done = () => {
-    eof = true;
-    notify();
-  };
-  socket.on("end", done);
-  socket.on("close", done);
-  // A reset while we still write (the server closed after its alert) only ends the stream.
-  socket.on("error", done);
-  return new Promise((resolve, reject) => {
-    socket.once("error", reject);
-    socket.once("connect", () => {
-      socket.off("error", reject);
-      resolve({
-        localPort: socket.localPort!,
-        write(data) {
-          if (!socket.destroyed) socket.write(data);
-        },
-        async read() {
-          while (chunks.length === 0 && !eof) await new Promise<void>((r) => (wake = r));
-          return chunks.shift();
-        },
-        end() {
-          if (!socket.destroyed) socket.end();
-        },
-        close() {
-          socket.destroy();
-        },
-      });
-    });
-  });
-}
-
-/** A {@link Wire} straight into a server `Connection`, to look at its state between records. */
-export interface EngineWire extends Wire {
-  /** Resolves once everything written so far has been processed. */
-  settled(): Promise<void>;
-}
-
-/**
- * Feeds what the client writes to `conn` (one `receive` + `process` per write) and hands
- * back what it produces; the connection's failure ends the stream after its last bytes.
- */
-export function engineWire(conn: Connection): EngineWire {
-  const out: Bytes[] = [];
-  let eof = false;
-  let wake: (() => void) | undefined;
-  let work: Promise<void> = Promise.resolve();
-  const step = () => {
-    work = work.then(async () => {
-      if (eof) return;
-      // A failure is kept by the connection (`conn.error`); the stream just ends after it.
-      await conn.process().catch(() => {});
-      const bytes = conn.takeOutgoing();
-      if (bytes.byteLength) out.push(bytes);
-      if (conn.error) eof = true;
-      wake?.();
-    });
-  };
-  return {
-    write(data) {
-      conn.receive(new Uint8Array(data));
-      step();
-    },
-    async read() {
-      while (out.length === 0 && !eof) await new Promise<void>((r) => (wake = r));
-      return out.shift();
-    },
-    end() {
-      conn.receiveEof();
-      step();
-    },
-    close() {
-      eof = true;
-      wake?.();
-    },
-    settled: () => work,
-  };
-}
 
 /** Something the server sent, as the scripted client understood it. */
 export type Incoming =
@@ -242,7 +130,6 @@ export interface HelloOptions {
   /** legacy_session_id (default 32 random bytes, as in middlebox compatibility mode). */
   sessionId?: Bytes;
   alpn?: string[];
-  postHandshakeAuth?: boolean;
   /** A ticket to offer, and an optional change to its (correct) binder. */
   psk?: { ticket: Ticket; binder?: (binder: Bytes) => Bytes };
   /** Edits the hello before it is encoded (and before the PSK binder is computed). */
@@ -303,8 +190,6 @@ export class ScriptedClient {
   readonly wire: Wire;
   /** Rewrites every framed record (plaintext or protected) just before it is written. */
   onRecord?: (record: Bytes) => Uint8Array;
-  /** Every byte written, in order (after `onRecord`). */
-  readonly sent: Bytes[] = [];
   /** Session tickets received so far. */
   readonly tickets: Ticket[] = [];
   /** The first ClientHello as last built, and the second after a HelloRetryRequest. */
@@ -364,7 +249,6 @@ export class ScriptedClient {
     exts.push(signatureAlgorithmsExtension(opts.signatureSchemes ?? DEFAULT_SCHEMES));
     if (opts.alpn) exts.push(alpnExtension(opts.alpn));
     exts.push(supportedVersionsClientExtension(opts.versions ?? [Version.TLS13]));
-    if (opts.postHandshakeAuth) exts.push(emptyExtension(E.post_handshake_auth));
     exts.push(pskModesExtension([PskKeyExchangeMode.psk_dhe_ke]));
     exts.push(keyShareClientExtension(this.#shares.map((s) => ({
       group: s.group,
@@ -440,7 +324,6 @@ export class ScriptedClient {
   /** Writes bytes as they are (no record framing, no hook). */
   sendRaw(bytes: Uint8Array): void {
     const b = new Uint8Array(bytes);
-    this.sent.push(b);
     if (this.#batch) this.#batch.push(b);
     else this.wire.write(b);
   }
@@ -493,8 +376,7 @@ export class ScriptedClient {
   }
 
   /**
-   * Sends a handshake message (adding it to the transcript unless `transcript` is false), in
-   * records of the sizes in `fragments` (the last size repeats), plaintext before the
+   * Sends a handshake message (adding it to the transcript), in records of the sizes in `fragments` (the last size repeats), plaintext before the
    * ServerHello, protected after. The first plaintext record carries legacy_record_version
    * 0x0301, as common clients send it (RFC 8446 §5.1). `between` runs between fragments (to
    * interleave other records). All of it leaves in one write (see `flight`).
@@ -503,11 +385,10 @@ export class ScriptedClient {
     msg: HandshakeMessage,
     opts: {
       fragments?: number[];
-      transcript?: boolean;
       between?: (index: number) => void | Promise<void>;
     } = {},
   ): Promise<void> {
-    if (opts.transcript ?? true) this.#transcript.add(msg.raw);
+    this.#transcript.add(msg.raw);
     const sizes = opts.fragments ?? [16384];
     const data = msg.raw;
     await this.flight(async () => {
@@ -657,7 +538,7 @@ export class ScriptedClient {
 
   /**
    * Reads until an alert (skipping messages, data and CCS) and returns it; undefined when the
-   * connection ends without one. An undecryptable record ends the search (see `next()`).
+   * connection ends without one. Throws on a record it has no key for.
    */
   async readAlert(ms = 10_000): Promise<ReceivedAlert | undefined> {
     for (;;) {

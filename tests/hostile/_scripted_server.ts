@@ -18,7 +18,7 @@ import {
   HRR_RANDOM,
   Version,
 } from "../../src/constants.ts";
-import type { KeyShare } from "../../src/crypto/provider.ts";
+import type { KeyShare, SigningKey } from "../../src/crypto/provider.ts";
 import { type CipherSuite, suiteById } from "../../src/crypto/suites.ts";
 import { Transcript } from "../../src/crypto/transcript.ts";
 import { defaultProvider } from "../../src/crypto/webcrypto.ts";
@@ -55,9 +55,9 @@ import {
 } from "../../src/tls13/key_schedule.ts";
 import { pemDecode } from "../../src/x509/pem.ts";
 import { parsePrivateKey } from "../../src/x509/private_key.ts";
-import type { LeafName, Pki } from "../interop/_peers.ts";
+import type { Pki } from "../interop/_peers.ts";
 import { clientAlerts, type SentAlert } from "./_alerts.ts";
-import { splitRecords } from "./_mitm.ts";
+import { record, splitRecords } from "./_mitm.ts";
 
 const provider = defaultProvider;
 
@@ -66,12 +66,8 @@ export type HelloRetryBuilder = (ch: ClientHello, suite: number) => ServerHello;
 
 /** Options of a {@link ScriptedServer}. */
 export interface ScriptedServerOptions {
-  /** The PKI whose leaf the server presents. */
+  /** The PKI whose ECDSA P-256 leaf the server presents. */
   pki: Pki;
-  /** Which leaf (default ecdsaP256). */
-  leaf?: LeafName;
-  /** The TLS 1.3 suite to select (default: the client's first AES-GCM suite). */
-  suite?: number;
   /** HelloRetryRequests to send, one per ClientHello, before the ServerHello. */
   helloRetries?: HelloRetryBuilder[];
   /** Changes the ServerHello before it is encoded. */
@@ -92,13 +88,8 @@ export interface ScriptedServerOptions {
   afterHandshake?: (srv: ScriptedServer) => Promise<Bytes>;
 }
 
-/**
- * A HelloRetryRequest builder: selects `group` and/or sends `cookie`, naming `suite` (default:
- * the suite the server will select).
- */
-export function helloRetry(
-  opts: { group?: number; cookie?: Bytes; suite?: number },
-): HelloRetryBuilder {
+/** A HelloRetryRequest builder: selects `group` and/or sends `cookie`. */
+export function helloRetry(opts: { group?: number; cookie?: Bytes }): HelloRetryBuilder {
   return (ch, suite) => {
     const extensions: Extension[] = [supportedVersionsServerExtension(Version.TLS13)];
     if (opts.group !== undefined) extensions.push(keyShareHrrExtension(opts.group));
@@ -107,7 +98,7 @@ export function helloRetry(
       legacyVersion: Version.TLS12,
       random: HRR_RANDOM.slice(),
       sessionId: ch.sessionId,
-      cipherSuite: opts.suite ?? suite,
+      cipherSuite: suite,
       compressionMethod: 0,
       extensions,
     };
@@ -121,12 +112,10 @@ export class ScriptedServer {
   readonly opts: ScriptedServerOptions;
   /** ClientHellos received, in order. */
   readonly clientHellos: ClientHello[] = [];
-  /** Application data the client sent after the handshake. */
-  readonly received: Bytes[] = [];
-  /** Plaintext alerts the client sent, as [level, description]. */
-  readonly plaintextAlerts: Array<[number, number]> = [];
+  /** KeyUpdates the client sent after the handshake. */
+  clientKeyUpdates = 0;
   #chain: Bytes[] = [];
-  #key!: Awaited<ReturnType<typeof provider.importSigningKey>>;
+  #key!: SigningKey;
   #stage: Stage = "hello";
   #buf: Bytes = EMPTY;
   #transcript = new Transcript(provider);
@@ -146,25 +135,15 @@ export class ScriptedServer {
   /** Loads the leaf's chain and key. */
   static async create(opts: ScriptedServerOptions): Promise<ScriptedServer> {
     const srv = new ScriptedServer(opts);
-    const leaf = opts.pki.leaves[opts.leaf ?? "ecdsaP256"];
+    const leaf = opts.pki.leaves.ecdsaP256;
     srv.#chain = pemDecode(leaf.chainPem, "CERTIFICATE");
     srv.#key = await provider.importSigningKey((await parsePrivateKey(leaf.keyPem)).pkcs8);
     return srv;
   }
 
-  /** The negotiated suite (after the ServerHello). */
-  get suite(): CipherSuite {
-    return this.#suite!;
-  }
-
   /** The current write protection (handshake keys in the flight, then application keys). */
   get writeProtection(): RecordProtection13 {
     return this.#write!;
-  }
-
-  /** True once the client's Finished arrived and verified. */
-  get handshakeDone(): boolean {
-    return this.#stage === "connected";
   }
 
   /** Protects `data` as records of `type` under the current write key. */
@@ -194,7 +173,7 @@ export class ScriptedServer {
       if (this.#stage === "dead") break;
       if (rec.type === ContentType.change_cipher_spec) continue;
       if (rec.type === ContentType.alert) {
-        this.plaintextAlerts.push([rec.body[0], rec.body[1]]);
+        // The client gave up (its alert is read from its own bytes by the test).
         this.#stage = "dead";
         break;
       }
@@ -224,10 +203,9 @@ export class ScriptedServer {
         this.#read = await this.#protection(this.#clientAp!);
         if (this.opts.afterHandshake) out.push(await this.opts.afterHandshake(this));
       } else if (type === ContentType.handshake && data[0] === H.key_update) {
+        this.clientKeyUpdates++;
         this.#clientAp = await this.#clientAp!.next();
         this.#read = await this.#protection(this.#clientAp);
-      } else if (type === ContentType.application_data) {
-        this.received.push(data.slice());
       }
     }
     return concat(...out);
@@ -257,7 +235,8 @@ export class ScriptedServer {
     this.clientHellos.push(ch);
     const n = this.clientHellos.length;
     if (n === 1) {
-      const wanted = this.opts.suite ?? ch.cipherSuites.find((s) => s === 0x1301 || s === 0x1302);
+      // The client's first AES-GCM suite, as a server honouring the client's order would pick.
+      const wanted = ch.cipherSuites.find((s) => s === 0x1301 || s === 0x1302);
       this.#suite = suiteById(wanted!)!;
       this.#transcript.setHash(this.#suite.hash);
     }
@@ -268,7 +247,7 @@ export class ScriptedServer {
       // RFC 8446 §4.4.1: ClientHello1 becomes message_hash before the HelloRetryRequest.
       if (n === 1) await this.#transcript.replaceWithMessageHash();
       const hrr = retry(ch, this.#suite!.id);
-      return concatRecords(
+      return record(
         ContentType.handshake,
         this.#message(H.server_hello, encodeServerHello(hrr)).raw,
       );
@@ -339,16 +318,8 @@ export class ScriptedServer {
     const protectedFlight = this.opts.flight
       ? await this.opts.flight(this, flight)
       : await this.seal(ContentType.handshake, concat(...flight.map((m) => m.raw)));
-    return concat(concatRecords(ContentType.handshake, shMsg.raw), protectedFlight);
+    return concat(record(ContentType.handshake, shMsg.raw), protectedFlight);
   }
-}
-
-/** Frames `data` as plaintext records of `type`. */
-function concatRecords(type: number, data: Uint8Array): Bytes {
-  const out = new Uint8Array(5 + data.byteLength);
-  out.set([type, 3, 3, data.byteLength >> 8, data.byteLength & 0xff]);
-  out.set(data, 5);
-  return out;
 }
 
 /** How a client run against a scripted server ended. */
@@ -408,6 +379,8 @@ export async function driveClient(
       } catch (e) {
         if (!(e instanceof SSLWantReadError)) throw e;
       }
+      // Whatever the client answered (e.g. its own KeyUpdate) goes to the server too.
+      await deliver();
     }
   } catch (e) {
     if (!(e instanceof SSLError) || e instanceof SSLWantReadError) throw e;

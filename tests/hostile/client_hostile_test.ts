@@ -5,6 +5,7 @@
 // plaintext, or decrypted with the client's own key log).
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
+import * as fs from "node:fs";
 import { concat } from "../../src/_bytes.ts";
 import { Alert } from "../../src/alert.ts";
 import {
@@ -739,8 +740,7 @@ describe("hostile: certificates the client must refuse", { timeout: TIMEOUT }, (
         ], { timeoutMs: 15_000 });
         const conn = await mitm.connection(0);
         await Promise.race([conn.closed, new Promise((r) => setTimeout(r, 2000))]);
-        const { readFileSync } = await import("node:fs");
-        const lines = readFileSync(keylogFile, "utf8").split("\n");
+        const lines = fs.readFileSync(keylogFile, "utf8").split("\n");
         const theirs = await clientAlerts(conn.fromClient, conn.toClient, lines);
         assertSentAlert(theirs, alertForVerifyCode(code));
       } finally {

@@ -154,6 +154,20 @@ describe("scripted server: controls (the script itself is a correct server)", {
     assertNoError(r);
   });
 
+  it("accepts the whole protected flight in 1-byte records", async () => {
+    const r = await run({
+      flight: async (srv, msgs) => {
+        const all = concat(...msgs.map((m) => m.raw));
+        const out: Bytes[] = [];
+        for (let i = 0; i < all.byteLength; i++) {
+          out.push(await srv.seal(ContentType.handshake, all.subarray(i, i + 1)));
+        }
+        return concat(...out);
+      },
+    });
+    assertNoError(r);
+  });
+
   it("accepts a NewSessionTicket of exactly 7 days", async () => {
     const r = await run({ afterHandshake: sendAfter(H.new_session_ticket, ticket(604800)) });
     assertNoError(r);
@@ -169,6 +183,7 @@ describe("scripted server: controls (the script itself is a correct server)", {
       },
     });
     assertNoError(r);
+    assert.equal(r.srv.clientKeyUpdates, 1, "the client answered with its own KeyUpdate");
   });
 });
 
@@ -341,6 +356,47 @@ describe("scripted server: Certificate", { timeout: TIMEOUT }, () => {
         return out;
       }),
     }, Alert.unsupported_extension);
+  });
+});
+
+describe("scripted server: CertificateRequest in the handshake", { timeout: TIMEOUT }, () => {
+  /** A flight with a CertificateRequest (of `body`) between EE and Certificate. */
+  const withRequest = (body: Uint8Array): Omit<ScriptedServerOptions, "pki"> => ({
+    flight: (srv, msgs) =>
+      srv.seal(
+        ContentType.handshake,
+        concat(msgs[0].raw, frameHandshake(H.certificate_request, body).raw, msgs[1].raw),
+      ),
+  });
+  const sigAlgs = { type: E.signature_algorithms, data: new Uint8Array([0, 2, 4, 3]) };
+
+  it("without signature_algorithms -> missing_extension", async () => {
+    await fails(
+      withRequest(concat(new Uint8Array([0]), rawExtensions([]))),
+      Alert.missing_extension,
+    );
+  });
+
+  it("with a non-empty certificate_request_context -> illegal_parameter", async () => {
+    await fails(
+      withRequest(concat(new Uint8Array([1, 7]), rawExtensions([sigAlgs]))),
+      Alert.illegal_parameter,
+    );
+  });
+
+  it("with a truncated extensions block -> decode_error", async () => {
+    await fails(withRequest(new Uint8Array([0, 0, 9, 0, 13])), Alert.decode_error);
+  });
+
+  it("a second CertificateRequest -> unexpected_message", async () => {
+    const cr = frameHandshake(
+      H.certificate_request,
+      concat(new Uint8Array([0]), rawExtensions([sigAlgs])),
+    ).raw;
+    await fails({
+      flight: (srv, msgs) =>
+        srv.seal(ContentType.handshake, concat(msgs[0].raw, cr, cr, msgs[1].raw)),
+    }, Alert.unexpected_message);
   });
 });
 
@@ -549,6 +605,15 @@ describe("scripted server: protected records", { timeout: TIMEOUT }, () => {
     assert.deepEqual(r.alerts, []);
   });
 
+  it("a warning-level handshake_failure is fatal in TLS 1.3, none is sent back", async () => {
+    const r = await run({
+      flight: (srv) => srv.seal(ContentType.alert, new Uint8Array([1, Alert.handshake_failure])),
+    });
+    assert.ok(r.error instanceof SSLError);
+    assert.equal(r.error.reason, "SSLV3_ALERT_HANDSHAKE_FAILURE");
+    assert.deepEqual(r.alerts, []);
+  });
+
   it("a protected alert of three bytes -> decode_error", async () => {
     await fails({
       flight: (srv) => srv.seal(ContentType.alert, new Uint8Array([2, 40, 0])),
@@ -702,6 +767,15 @@ describe("scripted server: after the handshake", { timeout: TIMEOUT }, () => {
         ]),
       ),
     }, Alert.illegal_parameter);
+  });
+
+  it("a NewSessionTicket early_data of three bytes -> decode_error", async () => {
+    await fails({
+      afterHandshake: sendAfter(
+        H.new_session_ticket,
+        ticket(60, [{ type: E.early_data, data: new Uint8Array([0, 0, 1]) }]),
+      ),
+    }, Alert.decode_error);
   });
 
   it("a KeyUpdate with request_update 2 -> illegal_parameter", async () => {

@@ -8,6 +8,7 @@ import { fromUtf8 } from "../../src/_bytes.ts";
 import { Alert } from "../../src/alert.ts";
 import { ContentType, HandshakeType as H } from "../../src/constants.ts";
 import { Connection } from "../../src/engine/connection.ts";
+import { SSLEOFError } from "../../src/errors.ts";
 import { newInfo } from "../../src/engine/info.ts";
 import { frameHandshake } from "../../src/messages/handshake.ts";
 import type { SSLContext } from "../../src/ssl/context.ts";
@@ -23,7 +24,8 @@ import {
   runHostile,
   startHostileServer,
 } from "./_hostile_server.ts";
-import { engineWire, handshake, ScriptedClient } from "./_scripted_client.ts";
+import { handshake, ScriptedClient } from "./_scripted_client.ts";
+import { engineWire } from "./_wire.ts";
 
 const TIMEOUT = 120_000;
 /** The engine's defaults (EngineLimits.maxEmptyRecords, maxKeyUpdates). */
@@ -178,6 +180,7 @@ describe("hostile clients: stalling mid-handshake", { timeout: TIMEOUT }, () => 
    */
   async function stalls(stall: (c: ScriptedClient) => Promise<void>): Promise<void> {
     await alongsideHealthy(slow, healthy, async () => {
+      const since = slow.failures.length;
       const c = await ScriptedClient.connect(slow.port);
       try {
         const started = Date.now();
@@ -186,7 +189,7 @@ describe("hostile clients: stalling mid-handshake", { timeout: TIMEOUT }, () => 
         const other = await healthyConnect(healthy, slow.port);
         await echoes(other, "meanwhile\n");
         await other.close();
-        const failure = await slow.failureOf(c.wire.localPort, 10 * HANDSHAKE_TIMEOUT_MS);
+        const failure = await slow.failureOf(c.wire.localPort, since, 10 * HANDSHAKE_TIMEOUT_MS);
         assert.equal(failure.error.reason, "HANDSHAKE_TIMEOUT");
         await c.closed(5000);
         const elapsed = Date.now() - started;
@@ -199,6 +202,25 @@ describe("hostile clients: stalling mid-handshake", { timeout: TIMEOUT }, () => 
   }
 
   it("a client that connects and sends nothing", () => stalls(() => Promise.resolve()));
+
+  it("a client that half-closes mid-handshake: an EOF error at once, not a timeout", async () => {
+    await alongsideHealthy(slow, healthy, async () => {
+      const since = slow.failures.length;
+      const c = await ScriptedClient.connect(slow.port);
+      try {
+        await c.sendHandshake(await c.clientHello());
+        await c.readFlight();
+        c.wire.end();
+        const failure = await slow.failureOf(c.wire.localPort, since);
+        // An SSLEOFError, not the HANDSHAKE_TIMEOUT that a silent client gets.
+        assert.ok(failure.error instanceof SSLEOFError, String(failure.error));
+        // Nothing to say to a peer that left: the server just closes (OpenSSL does the same).
+        assert.equal(await c.readAlert(), undefined);
+      } finally {
+        c.close();
+      }
+    });
+  });
 
   it("a client that stops inside its ClientHello record", () =>
     stalls(async (c) => {

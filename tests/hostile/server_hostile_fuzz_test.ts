@@ -28,7 +28,8 @@ import {
   type HostileServer,
   startHostileServer,
 } from "./_hostile_server.ts";
-import { type Incoming, recordOf, ScriptedClient, type Wire } from "./_scripted_client.ts";
+import { type Incoming, recordOf, ScriptedClient } from "./_scripted_client.ts";
+import type { Wire } from "./_wire.ts";
 
 const env = (name: string) =>
   (globalThis as { process?: { env: Record<string, string> } }).process?.env[name];
@@ -226,12 +227,13 @@ describe("hostile clients: fuzzed ClientHello flights", { timeout: TIMEOUT }, ()
       for (let i = 0; i < RUNS; i++) {
         const { bytes, what } = mutate(rec, rnd);
         const label = `seed ${SEED} mutation ${i} (${what}): ${toHex(bytes.subarray(0, 16))}…`;
+        const since = server.failures.length;
         const c = await ScriptedClient.connect(server.port);
         try {
           c.adoptHello(bytes, [...rec.shares]);
           c.sendRaw(concat(bytes, TRAILER));
           const events = await drain(c).catch((e) => assert.fail(`${label}: ${e}`));
-          const failure = await server.failureOf(c.wire.localPort, CASE_MS).catch((e) =>
+          const failure = await server.failureOf(c.wire.localPort, since, CASE_MS).catch((e) =>
             assert.fail(`${label}: ${e instanceof Error ? e.message : e}`)
           );
           const reason = failure.error.reason;

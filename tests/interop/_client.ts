@@ -153,16 +153,16 @@ export async function echoReadWrite(
     }
   })();
   let got = 0;
-  try {
+  const reading = (async () => {
     while (got < data.byteLength) {
       const piece = await sock.read(data.byteLength - got);
       if (piece.byteLength === 0) break;
       received.set(piece, got);
       got += piece.byteLength;
     }
-  } finally {
-    await writing;
-  }
+  })();
+  // Either side failing fails the echo at once (the other may be stuck on flow control).
+  await Promise.all([writing, reading]);
   return result(received.subarray(0, got), start, data.byteLength);
 }
 
@@ -193,20 +193,22 @@ export async function echoStreams(
   const writing = source.pipeTo(sock.writable, { preventClose: !close });
   const received = new Uint8Array(data.byteLength);
   let got = 0;
-  const reader = sock.readable.getReader();
-  try {
-    for (;;) {
-      if (!close && got >= data.byteLength) break;
-      const { done, value } = await reader.read();
-      if (done) break;
-      assert.ok(got + value.byteLength <= data.byteLength, "more bytes came back than were sent");
-      received.set(value, got);
-      got += value.byteLength;
+  const reading = (async () => {
+    const reader = sock.readable.getReader();
+    try {
+      for (;;) {
+        if (!close && got >= data.byteLength) break;
+        const { done, value } = await reader.read();
+        if (done) break;
+        assert.ok(got + value.byteLength <= data.byteLength, "more bytes came back than sent");
+        received.set(value, got);
+        got += value.byteLength;
+      }
+    } finally {
+      reader.releaseLock();
     }
-  } finally {
-    reader.releaseLock();
-    await writing;
-  }
+  })();
+  await Promise.all([writing, reading]);
   return result(received.subarray(0, got), start, data.byteLength);
 }
 

@@ -40,9 +40,27 @@ export const SUITES12: Record<"ecdsa" | "rsa", readonly string[]> = {
 
 /** The groups every peer and webtls share, as `setGroups` takes them and `group()` prints them. */
 export const GROUPS12 = [
-  { name: "x25519", openssl: "X25519", gnutls: "GROUP-X25519", printed: "x25519" },
-  { name: "P-256", openssl: "P-256", gnutls: "GROUP-SECP256R1", printed: "secp256r1" },
-  { name: "P-384", openssl: "P-384", gnutls: "GROUP-SECP384R1", printed: "secp384r1" },
+  {
+    name: "x25519",
+    openssl: "X25519",
+    gnutls: "GROUP-X25519",
+    python: "X25519",
+    printed: "x25519",
+  },
+  {
+    name: "P-256",
+    openssl: "P-256",
+    gnutls: "GROUP-SECP256R1",
+    python: "prime256v1",
+    printed: "secp256r1",
+  },
+  {
+    name: "P-384",
+    openssl: "P-384",
+    gnutls: "GROUP-SECP384R1",
+    python: "secp384r1",
+    printed: "secp384r1",
+  },
 ] as const;
 
 /** The GnuTLS priority string for TLS 1.2 only (plus additions such as `:%NO_SESSION_HASH`). */

@@ -21,6 +21,7 @@ import {
   logThroughput,
   payload,
   readUntil,
+  sha256,
 } from "./_client.ts";
 
 const TIMEOUT = 120_000;
@@ -109,6 +110,61 @@ describe("webtls client against gnutls-serv", { timeout: TIMEOUT }, () => {
         // Our KeyUpdate(update_not_requested) answer reached the server.
         await eventually(() => count(ours) === round, `answer ${round} logged by GnuTLS`);
       }
+      await sock.close();
+    } finally {
+      await srv.peer.stop();
+    }
+  });
+
+  it("keeps a bulk echo intact while the server updates its keys again and again", async () => {
+    const srv = await startGnutlsServer(pki, ["--priority", TLS13_ONLY, "-d", "4"], {
+      echo: true,
+    });
+    try {
+      const sock = await connectLocal(srv.port, await clientContext(pki));
+      // 4 MiB of text in 64 KiB writes, with **REHANDSHAKE** in a record of its own after every
+      // 640 KiB (GnuTLS refuses more than 8 KeyUpdates a second): GnuTLS answers each with a
+      // KeyUpdate(update_requested) and a status line, and sends the echo that follows under
+      // its new keys, so records under old and new keys arrive back to back (RFC 8446 §4.6.3).
+      const chunk = 65536;
+      const data = payload(4 << 20, 16, true);
+      const command = enc.encode("**REHANDSHAKE**\n");
+      const answer = enc.encode("Successfully executed command\n");
+      const expected: Uint8Array[] = [];
+      let updates = 0;
+      const writing = (async () => {
+        for (let off = 0; off < data.byteLength; off += chunk) {
+          await sock.write(data.subarray(off, off + chunk));
+          expected.push(data.subarray(off, off + chunk));
+          if ((off / chunk) % 10 === 9) {
+            await sock.write(command);
+            expected.push(answer);
+            updates++;
+          }
+        }
+      })();
+      const total = data.byteLength + 6 * answer.byteLength;
+      const received = new Uint8Array(total);
+      let got = 0;
+      while (got < total) {
+        const piece = await sock.read(total - got);
+        assert.ok(piece.byteLength > 0, `connection ended after ${got} of ${total} bytes`);
+        received.set(piece, got);
+        got += piece.byteLength;
+      }
+      await writing;
+      assert.equal(updates, 6);
+      const want = new Uint8Array(total);
+      let off = 0;
+      for (const part of expected) {
+        want.set(part, off);
+        off += part.byteLength;
+      }
+      assert.equal(await sha256(received), await sha256(want), "echo intact across KeyUpdates");
+      await eventually(
+        () => srv.peer.stderr.split("received TLS 1.3 key update (0)").length - 1 === updates,
+        "every KeyUpdate answered",
+      );
       await sock.close();
     } finally {
       await srv.peer.stop();

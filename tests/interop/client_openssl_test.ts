@@ -2,18 +2,16 @@
 // public API only: suites, groups, HelloRetryRequest, every leaf key type, chains, ALPN,
 // ticket resumption, KeyUpdate both ways, client certificates, the NSS key log (compared
 // with the server's and used to decrypt captured records), SSLObject over MemoryBIO, unwrap().
-//
-// Not covered here: a HelloRetryRequest carrying a cookie. `s_server -stateless` is the only
-// way to make OpenSSL send one, and over TCP it fails the retried handshake for every client,
-// OpenSSL's own `s_client -tls1_3` included (it answers the second ServerHello flight with
-// decode_error), so it proves nothing about webtls.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import { X509Certificate } from "node:crypto";
 import {
+  connect,
   MemoryBIO,
+  OP_ENABLE_MIDDLEBOX_COMPAT,
+  SSLCertVerificationError,
   SSLError,
   SSLSession,
   type SSLSocket,
@@ -183,6 +181,30 @@ describe("webtls client against openssl s_server", { timeout: TIMEOUT }, () => {
     });
   }
 
+  for (
+    const [args, name] of [
+      [["-stateless"], "x25519"],
+      [["-stateless", "-groups", "P-384"], "secp384r1"],
+    ] as const
+  ) {
+    it(`completes a HelloRetryRequest with a cookie (s_server ${args.join(" ")})`, async () => {
+      // `-stateless` answers every first ClientHello with a HelloRetryRequest carrying a
+      // cookie (RFC 8446 §4.2.2), here with no group change when X25519 is acceptable. OpenSSL
+      // 3.0 rejects the compatibility ChangeCipherSpec that RFC 8446 §D.4 puts before the
+      // second ClientHello (its own s_client fails the same way), so compatibility mode is
+      // turned off for this server.
+      await withServer([...args], async ({ port }) => {
+        const ctx = await clientContext(pki);
+        ctx.options &= ~OP_ENABLE_MIDDLEBOX_COMPAT;
+        const sock = await connectLocal(port, ctx);
+        assert.equal(sock.helloRetryRequest, true);
+        assert.equal(sock.group(), name);
+        await echoLine(sock, "after a stateless HRR\n");
+        await sock.close();
+      });
+    });
+  }
+
   for (const leaf of ["ecdsaP256", "ecdsaP384", "rsa2048", "ed25519"] as const) {
     it(`verifies a ${leaf} leaf with its intermediate`, async () => {
       // RSA keys sign TLS 1.3 handshakes with RSA-PSS (rsa_pss_rsae_*): pin the scheme.
@@ -213,6 +235,45 @@ describe("webtls client against openssl s_server", { timeout: TIMEOUT }, () => {
         ]);
         await echoLine(sock, `${leaf}\n`);
         await sock.close();
+      }, leaf);
+    });
+  }
+
+  it("verifies an IP address against the certificate's iPAddress SAN", async () => {
+    await withServer([], async ({ port }) => {
+      // No serverHostname: connect() checks the host connected to, and sends no SNI for an
+      // IP literal (RFC 6066 §3).
+      const sock = await connect("127.0.0.1", port, { context: await clientContext(pki) });
+      assert.equal(sock.serverHostname, "127.0.0.1");
+      assert.equal(sock.getVerifiedChain().length, 3);
+      await echoLine(sock, "by address\n");
+      await sock.close();
+    });
+  });
+
+  // The alert is the one OpenSSL's own s_client sends for the same certificate (RFC 8446
+  // §6.2: bad_certificate 42, certificate_expired 45, unknown_ca 48).
+  for (
+    const [leaf, code, host, alert] of [
+      ["wrongHost", 62, "localhost", 42],
+      ["ecdsaP256", 62, "other.example", 42],
+      ["expired", 10, "localhost", 45],
+      ["unknownCa", 20, "localhost", 48],
+      ["selfSigned", 18, "localhost", 48],
+    ] as const
+  ) {
+    it(`refuses a ${leaf} certificate for ${host} with verify code ${code}`, async () => {
+      await withServer([], async ({ port, peer }) => {
+        await assert.rejects(
+          connectLocal(port, await clientContext(pki), { serverHostname: host }),
+          (e: unknown) =>
+            e instanceof SSLCertVerificationError && e.verifyCode === code &&
+            e.reason === "CERTIFICATE_VERIFY_FAILED",
+        );
+        await eventually(
+          () => peer.stderr.includes(`SSL alert number ${alert}`),
+          `alert ${alert} at the server`,
+        );
       }, leaf);
     });
   }

@@ -6,6 +6,7 @@ import assert from "node:assert/strict";
 import * as fs from "node:fs";
 import * as path from "node:path";
 import {
+  ALERT_DESCRIPTION_UNRECOGNIZED_NAME,
   CERT_OPTIONAL,
   CERT_REQUIRED,
   OP_NO_TICKET,
@@ -206,8 +207,9 @@ describe("webtls server vs openssl s_client", { timeout: 300_000 }, () => {
   it("aborts with the SNI callback's alert", { timeout: TIMEOUT }, async () => {
     const s = await server({
       configure: (ctx) => {
-        // ALERT_DESCRIPTION_UNRECOGNIZED_NAME, as a Python callback returns it.
-        ctx.sniCallback = (_obj, name) => (name === "localhost" ? null : 112);
+        // As a Python callback refuses a name: by returning an alert description.
+        ctx.sniCallback = (_obj, name) =>
+          name === "localhost" ? null : ALERT_DESCRIPTION_UNRECOGNIZED_NAME;
       },
     });
     const r = await sClient(pki, s.port, ["-servername", "unknown.example"]);
@@ -314,6 +316,74 @@ describe("webtls server vs openssl s_client", { timeout: 300_000 }, () => {
       [strangerStats.accept, strangerStats.accept_good, strangerStats.hits, strangerStats.misses],
       [1, 1, 0, 1],
     );
+  });
+
+  for (const leaf of ["rsa2048", "ed25519", "ecdsaP384"] as const) {
+    it(`verifies a ${leaf} client certificate's signature`, { timeout: TIMEOUT }, async () => {
+      const s = await server({
+        trustClientCa: true,
+        configure: (ctx) => (ctx.verifyMode = CERT_REQUIRED),
+      });
+      const files = pki.leaves[leaf];
+      const r = await sClient(pki, s.port, [
+        ...["-cert", files.certFile, "-key", files.keyFile, "-cert_chain", pki.intFile],
+      ]);
+      assert.match(r.out, /echo: hello/);
+      assert.equal(peerCommonName(await s.waitAccepted(1)), "localhost");
+    });
+  }
+
+  it("reassembles a handshake sent in 512-byte records", { timeout: TIMEOUT }, async () => {
+    const s = await server({
+      trustClientCa: true,
+      configure: (ctx) => (ctx.verifyMode = CERT_REQUIRED),
+    });
+    const r = await sClient(pki, s.port, [...clientCert(), "-max_send_frag", "512"]);
+    assert.match(r.out, /echo: hello/);
+    assert.equal(peerCommonName(await s.waitAccepted(1)), "webtls test client");
+  });
+
+  it("picks the certificate the client's signature_algorithms allow", {
+    timeout: TIMEOUT,
+  }, async () => {
+    const s = await server({
+      configure: async (ctx) => {
+        const rsa = pki.leaves.rsa2048;
+        await ctx.loadCertChain(rsa.chainFile, rsa.keyFile);
+      },
+    });
+    const any = await sClient(pki, s.port, []);
+    assert.match(any.out, /Peer signature type: ECDSA/);
+    const rsaOnly = await sClient(pki, s.port, ["-sigalgs", "RSA-PSS+SHA256:RSA-PSS+SHA384"]);
+    assert.match(rsaOnly.out, /Peer signature type: RSA-PSS/);
+    assert.match(rsaOnly.out, /Server public key is 2048 bit/);
+    assert.match(rsaOnly.out, /echo: hello/);
+    const none = await sClient(pki, s.port, ["-sigalgs", "ed25519"]);
+    assert.match(none.out, /alert handshake failure|alert number 40/);
+    const e = await s.waitHandshakeErrors(1);
+    assert.ok(hasReason(e, "NO_SUITABLE_SIGNATURE_ALGORITHM"), String(e));
+  });
+
+  it("resumes across a HelloRetryRequest (binder over the retried transcript)", {
+    timeout: TIMEOUT,
+  }, async () => {
+    const s = await server();
+    const sess = path.join(fs.mkdtempSync(path.join(pki.dir, "sess-")), "s.pem");
+    await sClient(pki, s.port, ["-sess_out", sess]);
+    const r = await sClient(pki, s.port, ["-sess_in", sess, "-groups", "ffdhe2048:X25519"]);
+    assert.match(r.out, /Reused, TLSv1\.3/);
+    assert.match(r.out, /echo: hello/);
+    const sock = await s.waitAccepted(2);
+    assert.deepEqual([sock.sessionReused, sock.helloRetryRequest], [true, true]);
+  });
+
+  it("completes without middlebox compatibility (-no_middlebox)", {
+    timeout: TIMEOUT,
+  }, async () => {
+    const s = await server();
+    const r = await sClient(pki, s.port, ["-no_middlebox"]);
+    assert.match(r.out, /New, TLSv1\.3/);
+    assert.match(r.out, /echo: hello/);
   });
 
   it("resumes a session whose ticket names the client certificate", {

@@ -120,10 +120,14 @@ def serve(opts):
     threading.Event().wait()
 
 
-def connect_one(ca_file, c, session):
+def client_context(ca_file, c):
     ctx = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     ctx.load_verify_locations(cafile=ca_file)
     configure(ctx, c)
+    return ctx
+
+
+def connect_one(ctx, c, session):
     raw = socket.create_connection(("127.0.0.1", int(c["port"])), 20)
     conn = ctx.wrap_socket(raw, server_hostname="localhost", session=session)
     cipher = conn.cipher()
@@ -154,12 +158,13 @@ def connect_one(ca_file, c, session):
 
 def connect(opts):
     results = []
-    session = None
+    ctx, session = None, None
     for c in opts["connections"]:
         try:
-            result, session = connect_one(
-                opts["caFile"], c, session if c.get("resume") else None
-            )
+            # A session resumes only from the context that made it (Python's rule).
+            if not (c.get("resume") and ctx):
+                ctx = client_context(opts["caFile"], c)
+            result, session = connect_one(ctx, c, session if c.get("resume") else None)
         except Exception as e:  # noqa: BLE001 - report any failure as JSON
             result, session = {"ok": False, "error": f"{type(e).__name__}: {e}"}, None
         results.append(result)
