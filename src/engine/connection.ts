@@ -114,6 +114,8 @@ export class Connection {
   #deframer = new Deframer();
   /** Records taken from the deframer but not yet handled (see `process`). */
   #replay: TLSRecord[] = [];
+  /** True once a protected record from the peer was opened. */
+  #peerProtected = false;
   #reassembler: HandshakeReassembler;
   #reader: RecordReader = new PlaintextReader();
   #writer: RecordWriter = new PlaintextWriter();
@@ -519,7 +521,16 @@ export class Connection {
       await this.#changeCipherSpec(rec.fragment);
       return;
     }
+    // RFC 8446 §6: a peer that failed before its keys were in use sends its alert in the
+    // clear; accept that until its first protected record, as OpenSSL does.
+    if (
+      rec.type === ContentType.alert && !this.#peerProtected &&
+      !(this.#reader instanceof PlaintextReader)
+    ) {
+      return this.#alert(rec.fragment);
+    }
     const { type, data } = await (opened ?? this.#reader.open(rec));
+    if (!(this.#reader instanceof PlaintextReader)) this.#peerProtected = true;
     if (type === ContentType.application_data) this.#checkNotInterleaved();
     switch (type) {
       case ContentType.alert:
