@@ -286,18 +286,23 @@ export class Connection {
     return this.#outgoing.length > 0;
   }
 
-  /** Takes up to `max` bytes of application data received (all when omitted). */
+  /** Takes up to `max` bytes of the application data received (all when omitted). */
   readApplicationData(max = Infinity): Bytes | undefined {
-    if (this.#appIn.length === 0) return undefined;
-    const head = this.#appIn[0];
-    if (head.byteLength <= max) {
-      this.#appIn.shift();
-      this.#appInBytes -= head.byteLength;
-      return head;
+    if (this.#appIn.length === 0 || max <= 0) return undefined;
+    // Everything available up to `max`, so a reader gets many records per call (and an echo
+    // writes them back in one batch).
+    const parts: Bytes[] = [];
+    let n = 0;
+    while (this.#appIn.length && n < max) {
+      const head = this.#appIn[0];
+      const take = Math.min(head.byteLength, max - n);
+      parts.push(take === head.byteLength ? head : head.subarray(0, take));
+      if (take === head.byteLength) this.#appIn.shift();
+      else this.#appIn[0] = head.subarray(take);
+      n += take;
     }
-    this.#appIn[0] = head.subarray(max);
-    this.#appInBytes -= max;
-    return head.subarray(0, max);
+    this.#appInBytes -= n;
+    return parts.length === 1 ? parts[0] : concatAll(parts);
   }
 
   /** Takes the events raised since the last call. */

@@ -33,7 +33,8 @@ export interface WrapSocketOptions extends WrapOptions {
   handshakeTimeout?: number;
 }
 
-const READ_SIZE = 16384;
+/** What one `read()` returns at most by default, and what the readable stream asks for. */
+const READ_SIZE = 256 * 1024;
 
 /**
  * A TLS connection over a transport (Python's `ssl.SSLSocket`). Read and write it with
