@@ -75,6 +75,8 @@ export class InvalidPeerKeyError extends Error {
 
 /** The cryptographic operations of TLS 1.2 and 1.3. All randomness comes from `random`. */
 export interface CryptoProvider {
+  /** Resolves once optional algorithms have been detected (some need an async probe). */
+  ready?(): Promise<void>;
   /** `n` bytes from a cryptographically secure generator. */
   random(n: number): Bytes;
   /** Digest of `data`. */

@@ -708,6 +708,7 @@ export class SSLContext {
    * served: the SNI callback receives it and may switch its context.
    */
   async _serverConfig(owner: { context: SSLContext }): Promise<ServerConfig> {
+    await this.provider.ready?.();
     const { min, max } = this._versions();
     const { tls13, tls12 } = this._suites();
     if (tls13.length === 0 && tls12.length === 0) {
@@ -765,6 +766,7 @@ export class SSLContext {
     serverHostname: string | undefined,
     session?: SSLSession,
   ): Promise<ClientConfig> {
+    await this.provider.ready?.();
     const { min, max } = this._versions();
     const { tls13, tls12 } = this._suites();
     if (tls13.length === 0 && tls12.length === 0) {
@@ -857,6 +859,8 @@ export async function createDefaultContext(
   );
   // Python 3.13 adds strict RFC 5280 checks and partial chains to the defaults.
   ctx.verifyFlags |= VerifyFlags.VERIFY_X509_STRICT | VerifyFlags.VERIFY_X509_PARTIAL_CHAIN;
+  // So that getCiphers() already lists what the provider detects asynchronously.
+  await ctx.provider.ready?.();
   const { cafile, capath, cadata } = locations;
   if (cafile !== undefined || capath !== undefined || cadata !== undefined) {
     await ctx.loadVerifyLocations(locations);

@@ -283,11 +283,22 @@ function resume(cx: Connection, hs: Client12, s: Tls12Session): HandshakeState {
   return new ExpectChangeCipherSpec(hs);
 }
 
+/**
+ * RFC 5246 §7.4.1.1: a HelloRequest that arrives while the client is negotiating is ignored,
+ * and kept out of the handshake hashes.
+ */
+function ignoredHelloRequest(msg: HandshakeMessage): boolean {
+  if (msg.type !== H.hello_request) return false;
+  decodeEmpty(msg.body, "HelloRequest");
+  return true;
+}
+
 class ExpectCertificate implements HandshakeState {
   readonly name = "waiting for the server Certificate";
   constructor(private hs: Client12) {}
 
   async handle(cx: Connection, msg: HandshakeMessage): Promise<HandshakeState> {
+    if (ignoredHelloRequest(msg)) return this;
     if (msg.type !== H.certificate) throw unexpectedMessage(msg.type, this.name);
     const hs = this.hs;
     const chain = decodeCertificate12(msg.body);
@@ -321,6 +332,7 @@ class ExpectServerKeyExchange implements HandshakeState {
   constructor(private hs: Client12) {}
 
   async handle(cx: Connection, msg: HandshakeMessage): Promise<HandshakeState> {
+    if (ignoredHelloRequest(msg)) return this;
     if (msg.type !== H.server_key_exchange) throw unexpectedMessage(msg.type, this.name);
     const hs = this.hs;
     const ske = decodeServerKeyExchange(msg.body);
@@ -369,6 +381,7 @@ class ExpectServerHelloDone implements HandshakeState {
 
   async handle(cx: Connection, msg: HandshakeMessage): Promise<HandshakeState> {
     const hs = this.hs;
+    if (ignoredHelloRequest(msg)) return this;
     if (msg.type === H.certificate_request && !hs.certRequest) {
       const req = decodeCertificateRequest12(msg.body);
       hs.certRequest = { schemes: req.signatureAlgorithms };
@@ -434,6 +447,7 @@ class ExpectChangeCipherSpec implements HandshakeState {
   /** RFC 5077 §3.3: a NewSessionTicket precedes the ChangeCipherSpec when promised. */
   handle(_cx: Connection, msg: HandshakeMessage): Promise<HandshakeState> {
     const hs = this.hs;
+    if (ignoredHelloRequest(msg)) return Promise.resolve(this);
     if (msg.type !== H.new_session_ticket || !hs.expectTicket) {
       throw unexpectedMessage(msg.type, this.name);
     }
@@ -445,6 +459,15 @@ class ExpectChangeCipherSpec implements HandshakeState {
   }
 
   async changeCipherSpec(_cx: Connection): Promise<HandshakeState> {
+    // RFC 5077 §3.3: a server that sent the SessionTicket extension must send a
+    // NewSessionTicket (empty if it changed its mind) before its ChangeCipherSpec.
+    if (this.hs.expectTicket) {
+      throw alertError(
+        Alert.unexpected_message,
+        "ChangeCipherSpec instead of the promised NewSessionTicket",
+        "UNEXPECTED_CCS_MESSAGE",
+      );
+    }
     await this.hs.keys!.useReadKeys(this.hs.cfg.provider);
     return new ExpectFinished(this.hs);
   }
@@ -455,6 +478,7 @@ class ExpectFinished implements HandshakeState {
   constructor(private hs: Client12) {}
 
   async handle(cx: Connection, msg: HandshakeMessage): Promise<HandshakeState> {
+    if (ignoredHelloRequest(msg)) return this;
     if (msg.type !== H.finished) throw unexpectedMessage(msg.type, this.name);
     const hs = this.hs;
     const verifyData = decodeFinished(msg.body, 12);

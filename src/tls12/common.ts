@@ -12,6 +12,7 @@ import type { CipherSuite } from "../crypto/suites.ts";
 import type { Connection, HandshakeState } from "../engine/connection.ts";
 import { HandshakeType as H } from "../constants.ts";
 import type { HandshakeMessage } from "../messages/handshake.ts";
+import { decodeEmpty } from "../messages/tls12.ts";
 import { unexpectedMessage } from "../tls13/common.ts";
 import { keyLogLine } from "../tls13/key_schedule.ts";
 import { RecordProtection12 } from "../record/protection12.ts";
@@ -220,13 +221,14 @@ export class Connected12 implements HandshakeState {
   readonly name = "connected";
 
   /**
-   * RFC 5246 §7.4.1.1, RFC 5746 §4.5: a HelloRequest is answered with a no_renegotiation
-   * warning; any other handshake message is unexpected.
+   * RFC 5246 §7.4.1.1, RFC 5746 §4.5: a server's HelloRequest, or a client's ClientHello, is
+   * answered with a no_renegotiation warning. Only servers send HelloRequest and only clients
+   * ClientHello; anything else is unexpected.
    */
   handle(cx: Connection, msg: HandshakeMessage): Promise<HandshakeState> {
-    if (msg.type !== H.hello_request && msg.type !== H.client_hello) {
-      throw unexpectedMessage(msg.type, this.name);
-    }
+    const renegotiation = cx.side === "client" ? H.hello_request : H.client_hello;
+    if (msg.type !== renegotiation) throw unexpectedMessage(msg.type, this.name);
+    if (msg.type === H.hello_request) decodeEmpty(msg.body, "HelloRequest");
     cx.refuseRenegotiation();
     return Promise.resolve(this);
   }

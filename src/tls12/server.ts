@@ -487,7 +487,7 @@ class ExpectClientCertificateVerify12 implements HandshakeState {
   constructor(private hs: Server12) {}
 
   /** RFC 5246 §7.4.8: a signature over every handshake message so far. */
-  async handle(_cx: Connection, msg: HandshakeMessage): Promise<HandshakeState> {
+  async handle(cx: Connection, msg: HandshakeMessage): Promise<HandshakeState> {
     if (msg.type !== H.certificate_verify) throw unexpectedMessage(msg.type, this.name);
     const hs = this.hs;
     const cv = decodeCertificateVerify(msg.body);
@@ -514,6 +514,7 @@ class ExpectClientCertificateVerify12 implements HandshakeState {
         "BAD_SIGNATURE",
       );
     }
+    cx.info.peerSignatureScheme = cv.scheme;
     hs.transcript.add(msg.raw);
     return new ExpectClientChangeCipherSpec(hs);
   }

@@ -16,7 +16,7 @@ import {
   type SSLSession,
   type SSLSocket,
 } from "../../mod.ts";
-import { concat } from "../../src/_bytes.ts";
+import { type Bytes, concat } from "../../src/_bytes.ts";
 import { type Mitm, splitRecords, startMitm } from "../hostile/_mitm.ts";
 import {
   freePort,
@@ -297,7 +297,7 @@ export function recorder(upstreamPort: number): Promise<Mitm> {
 /** A handshake message read from the plaintext part of a TLS 1.2 stream. */
 export interface PlainMessage {
   type: number;
-  body: Uint8Array;
+  body: Bytes;
 }
 
 /**
