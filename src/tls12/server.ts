@@ -387,6 +387,8 @@ async function resumeSession(
   });
   hs.keys.keyLog(hs.cfg.keyLog);
   cx.info.peerCertificates = s.peerCertificates;
+  // A client certificate verified in the full handshake stays verified, as in OpenSSL.
+  cx.info.verifiedChain = s.verifiedChain ?? [];
   if (hs.issueTicket) await sendTicket(cx, hs);
   await sendChangeCipherSpecAndFinished(cx, hs);
   return new ExpectClientChangeCipherSpec(hs);
@@ -414,6 +416,7 @@ function sessionContents(cx: Connection, hs: Server12): TicketContents {
     alpn: cx.info.alpn,
     serverName: cx.info.serverName,
     peerCertificates: cx.info.peerCertificates,
+    verifiedChain: cx.info.verifiedChain,
   };
 }
 

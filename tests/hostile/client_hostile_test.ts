@@ -108,7 +108,7 @@ async function runHostile(opts: RunOptions): Promise<RunResult> {
     const elapsedMs = Date.now() - started;
     const conn = await mitm.connection(0);
     // The client closed its transport when it failed; let the proxy see the last bytes.
-    await Promise.race([conn.closed, new Promise((r) => setTimeout(r, 2000))]);
+    await Promise.race([conn.closed, new Promise((r) => setTimeout(r, 5000))]);
     const alerts = await clientAlerts(conn.fromClient, conn.toClient, setup.keylog);
     return { error, alerts, conn, elapsedMs };
   } finally {
@@ -739,7 +739,7 @@ describe("hostile: certificates the client must refuse", { timeout: TIMEOUT }, (
           ...["-keylogfile", keylogFile],
         ], { timeoutMs: 15_000 });
         const conn = await mitm.connection(0);
-        await Promise.race([conn.closed, new Promise((r) => setTimeout(r, 2000))]);
+        await Promise.race([conn.closed, new Promise((r) => setTimeout(r, 5000))]);
         const lines = fs.readFileSync(keylogFile, "utf8").split("\n");
         const theirs = await clientAlerts(conn.fromClient, conn.toClient, lines);
         assertSentAlert(theirs, alertForVerifyCode(code));

@@ -21,6 +21,7 @@ import { Alert } from "../../src/alert.ts";
 import {
   CipherSuiteId,
   ContentType,
+  DOWNGRADE_TLS11,
   DOWNGRADE_TLS12,
   ExtensionType as E,
   HandshakeType as H,
@@ -675,6 +676,49 @@ describe(`hostile TLS 1.2 clients against webtls's server (${currentRuntime()})`
     } finally {
       await proxy.close();
       await s.close();
+    }
+  });
+
+  it("marks a downgrade to TLS 1.2 in its random, which a TLS 1.3 OpenSSL refuses", {
+    timeout: TIMEOUT,
+  }, async () => {
+    // Hiding supported_versions makes a TLS 1.3 client look like a TLS 1.2 one to the server.
+    const hide: Tamper = (dir, rec) =>
+      dir === "toServer"
+        ? editClientHelloExtensions(rec, without(E.supported_versions))
+        : undefined;
+    const s = await startWebtlsServer(pki, {});
+    const proxy = await proxyFor(s.port, hide);
+    try {
+      const r = await sClient(pki, proxy.port, []);
+      assert.match(r.out, /inappropriate fallback/, r.out);
+      const sh = plaintextMessages(proxy.connections[0].fromServer)
+        .find((m) => m.type === H.server_hello)!;
+      // RFC 8446 §4.1.3: the last 8 bytes of ServerHello.random are DOWNGRD\x01.
+      assert.ok(equal(sh.body.subarray(2 + 24, 2 + 32), DOWNGRADE_TLS12));
+      await assertFatal(proxy.connections[0].fromClient, Alert.illegal_parameter);
+    } finally {
+      await proxy.close();
+      await s.close();
+    }
+    // A server whose maximum is TLS 1.2 has nothing to signal. (The handshake still fails:
+    // the proxy's edit is in the client's transcript and not in the server's, so the extended
+    // master secrets differ and the client's Finished does not decrypt.)
+    const tls12 = await startWebtlsServer(pki, {
+      configure: (ctx) => (ctx.maximumVersion = TLSVersion.TLSv1_2),
+    });
+    const proxy12 = await proxyFor(tls12.port, hide);
+    try {
+      const r = await sClient(pki, proxy12.port, []);
+      assert.doesNotMatch(r.out, /inappropriate fallback/, r.out);
+      const sh = plaintextMessages(proxy12.connections[0].fromServer)
+        .find((m) => m.type === H.server_hello)!;
+      const tail = sh.body.subarray(2 + 24, 2 + 32);
+      assert.ok(!equal(tail, DOWNGRADE_TLS12) && !equal(tail, DOWNGRADE_TLS11));
+      assert.equal(await serverFailure(tls12), "DECRYPTION_FAILED_OR_BAD_RECORD_MAC");
+    } finally {
+      await proxy12.close();
+      await tls12.close();
     }
   });
 

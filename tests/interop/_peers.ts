@@ -16,7 +16,7 @@
  *
  * A missing peer program is an error, never a skip: see `requireTool()`.
  */
-import { type ChildProcess, execFile, spawn } from "node:child_process";
+import { type ChildProcess, execFile, execFileSync, spawn } from "node:child_process";
 import * as fs from "node:fs";
 import * as net from "node:net";
 import * as os from "node:os";
@@ -76,7 +76,28 @@ export function requireTool(name: string, installHint: string): string {
   if (found === undefined) {
     throw new Error(`${name} is not installed: run \`${installHint}\``);
   }
-  return found;
+  return name.startsWith("python") ? realPython(found) : found;
+}
+
+const pythons = new Map<string, string>();
+
+/**
+ * The interpreter behind a `python3` that may be a version-manager shim (pyenv's costs about
+ * half a second per start): asked once, then started directly.
+ */
+function realPython(found: string): string {
+  let real = pythons.get(found);
+  if (real === undefined) {
+    try {
+      real = execFileSync(found, ["-c", "import sys; print(sys.executable)"], {
+        encoding: "utf8",
+      }).trim() || found;
+    } catch {
+      real = found;
+    }
+    pythons.set(found, real);
+  }
+  return real;
 }
 
 /** Find `node_modules/.bin/<name>` in INTEROP_DIR or one of its ancestors. */

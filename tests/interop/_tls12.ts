@@ -1,5 +1,5 @@
 /**
- * What the TLS 1.2 interop tests share: client and server contexts, interactive `openssl
+ * What the TLS 1.2 interop tests share: client contexts, interactive `openssl
  * s_server`/`gnutls-serv` peers that report what they negotiated, the Python peer of
  * peers/tls12_peer.py, a passive recording proxy, and readers for the plaintext part of a
  * TLS 1.2 handshake (ServerHello extensions, the ServerKeyExchange signature scheme) and for
@@ -11,8 +11,7 @@ import * as path from "node:path";
 import {
   connect,
   createDefaultContext,
-  PROTOCOL_TLS_SERVER,
-  SSLContext,
+  type SSLContext,
   type SSLSession,
   type SSLSocket,
 } from "../../mod.ts";
@@ -30,7 +29,7 @@ import {
 } from "./_peers.ts";
 
 export const enc: TextEncoder = new TextEncoder();
-export const dec: TextDecoder = new TextDecoder();
+const dec: TextDecoder = new TextDecoder();
 
 /** The OpenSSL names of the four TLS 1.2 suites, by certificate kind. */
 export const SUITES12: Record<"ecdsa" | "rsa", readonly string[]> = {
@@ -77,18 +76,6 @@ export async function clientContext12(
   const keylog: string[] = [];
   ctx.onKeylog = (line) => keylog.push(line);
   return { ctx, keylog };
-}
-
-/** A server context holding the ECDSA P-256 and RSA-2048 leaves (or the ones given). */
-export async function serverContext12(
-  pki: Pki,
-  leaves: LeafName[] = ["ecdsaP256", "rsa2048"],
-): Promise<SSLContext> {
-  const ctx = new SSLContext(PROTOCOL_TLS_SERVER);
-  for (const leaf of leaves) {
-    await ctx.loadCertChain(pki.leaves[leaf].chainFile, pki.leaves[leaf].keyFile);
-  }
-  return ctx;
 }
 
 /** Connects to 127.0.0.1:`port` as `localhost`. */

@@ -119,7 +119,9 @@ describe("webtls server vs gnutls-cli", { timeout: 300_000 }, () => {
 
   it("resumes a session (--resume)", { timeout: TIMEOUT }, async () => {
     const s = await server();
-    const r = await gnutlsCli(s.port, ["--resume"]);
+    // --waitresumption: wait for our NewSessionTicket before the first connection ends, or a
+    // quick disconnect races it (RFC 8446 §4.6.1 tickets follow the handshake).
+    const r = await gnutlsCli(s.port, ["--resume", "--waitresumption"]);
     assert.match(r.out, /This is a resumed session/);
     assert.match(r.out, /echo: hello/);
     const resumed = await s.waitAccepted(2);

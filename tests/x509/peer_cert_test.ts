@@ -10,19 +10,14 @@ import { Certificate } from "../../src/x509/certificate.ts";
 import { ValueError } from "../../src/x509/errors.ts";
 import { certTimeToSeconds, derToPem, peerCertDict, pemToDer } from "../../src/x509/peer_cert.ts";
 import { TrustStore } from "../../src/x509/trust_store.ts";
+import { requireTool } from "../interop/_peers.ts";
 import { CA_EXT, Pki, serverExt } from "./_pki.ts";
 
 /** Runs a Python snippet; a missing python3 fails with the install command. */
 function python(code: string, ...args: string[]): string {
-  try {
-    return execFileSync("python3", ["-c", code, ...args], { stdio: ["ignore", "pipe", "pipe"] })
-      .toString();
-  } catch (e) {
-    if ((e as { code?: string }).code === "ENOENT") {
-      throw new Error("python3 is not installed: apt-get install -y python3");
-    }
-    throw e;
-  }
+  const python3 = requireTool("python3", "apt-get install -y python3");
+  return execFileSync(python3, ["-c", code, ...args], { stdio: ["ignore", "pipe", "pipe"] })
+    .toString();
 }
 
 const DECODE = "import json, ssl, sys; print(json.dumps(ssl._ssl._test_decode_cert(sys.argv[1])))";
