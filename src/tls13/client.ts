@@ -209,6 +209,14 @@ class ExpectServerHello implements HandshakeState {
   constructor(private hs: ClientHs) {}
 
   async handle(cx: Connection, msg: HandshakeMessage): Promise<HandshakeState> {
+    // RFC 5246 §7.4.1.1: a TLS 1.2 server may send HelloRequest at any time; a client that is
+    // negotiating ignores it (it is not part of the transcript).
+    if (
+      msg.type === H.hello_request && msg.body.byteLength === 0 && !this.hs.hrrSuite &&
+      this.hs.cfg.minVersion <= Version.TLS12
+    ) {
+      return this;
+    }
     if (msg.type !== H.server_hello) throw unexpectedMessage(msg.type, this.name);
     const sh = decodeServerHello(msg.body);
     const hs = this.hs;
