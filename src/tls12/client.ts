@@ -5,7 +5,7 @@
  * every handshake and hands over here when the server picks TLS 1.2.
  * @module
  */
-import { type Bytes, constantTimeEqual, EMPTY, equal } from "../_bytes.ts";
+import { type Bytes, EMPTY, equal } from "../_bytes.ts";
 import { Alert, alertError } from "../alert.ts";
 import { ExtensionType as E, HandshakeType as H, Version } from "../constants.ts";
 import type { SigningKey } from "../crypto/provider.ts";
@@ -27,7 +27,6 @@ import {
   extensionName,
   findExtension,
   parseExtension,
-  readAlpn,
   readEcPointFormats,
   readRenegotiationInfo,
   renegotiationInfoExtension,
@@ -40,9 +39,8 @@ import {
   decodeServerKeyExchange,
   encodeClientKeyExchange,
 } from "../messages/tls12.ts";
-import { unexpectedMessage } from "../tls13/common.ts";
+import { acceptedAlpn, checkFinished, unexpectedMessage } from "../tls13/common.ts";
 import {
-  badFinished,
   Connected12,
   keyFitsSuite,
   schemeKeyType,
@@ -234,18 +232,7 @@ function checkServerHelloExtensions(
     throw alertError(Alert.decode_error, "session_ticket in ServerHello is not empty");
   }
   hs.expectTicket = ticket !== undefined;
-  const alpn = findExtension(exts, E.application_layer_protocol_negotiation);
-  if (alpn) {
-    const names = parseExtension(alpn, readAlpn);
-    if (names.length !== 1 || !hs.cfg.alpnProtocols.includes(names[0])) {
-      throw alertError(
-        Alert.illegal_parameter,
-        "server selected an ALPN protocol that was not offered",
-        "INVALID_ALPN_PROTOCOL",
-      );
-    }
-    cx.info.alpn = names[0];
-  }
+  cx.info.alpn = acceptedAlpn(exts, hs.cfg.alpnProtocols) ?? null;
 }
 
 /** The abbreviated handshake of a resumed session. RFC 5246 §7.3 (Figure 2), RFC 7627 §5.3. */
@@ -483,7 +470,7 @@ class ExpectFinished implements HandshakeState {
     const hs = this.hs;
     const verifyData = decodeFinished(msg.body, 12);
     const expected = await hs.keys!.finished("server", await hs.transcript.hash());
-    if (!constantTimeEqual(verifyData, expected)) throw badFinished("server");
+    checkFinished(verifyData, expected, "server");
     hs.transcript.add(msg.raw);
     // RFC 5246 §7.3: in an abbreviated handshake the client answers the server's Finished.
     if (hs.resumed) await sendChangeCipherSpecAndFinished(cx, hs);

@@ -5,7 +5,6 @@
  * @module
  */
 import { type Bytes, concat } from "../_bytes.ts";
-import { Alert, alertError } from "../alert.ts";
 import { ExtensionType as E, SignatureScheme as S } from "../constants.ts";
 import type { CryptoProvider } from "../crypto/provider.ts";
 import type { CipherSuite } from "../crypto/suites.ts";
@@ -205,15 +204,6 @@ export class Tls12Keys {
   exportKeyingMaterial(label: string, context: Bytes | undefined, length: number): Promise<Bytes> {
     return this.#master.export(label, context, length, this.#clientRandom, this.#serverRandom);
   }
-}
-
-/** A Finished that does not verify is decrypt_error. RFC 5246 §7.4.9. */
-export function badFinished(who: "client" | "server"): Error {
-  return alertError(
-    Alert.decrypt_error,
-    `the ${who}'s Finished does not verify`,
-    "DIGEST_CHECK_FAILED",
-  );
 }
 
 /** An established TLS 1.2 connection: renegotiation is refused politely. */

@@ -6,7 +6,7 @@
  * TLS 1.2 is the version to speak.
  * @module
  */
-import { type Bytes, constantTimeEqual, EMPTY } from "../_bytes.ts";
+import { type Bytes, EMPTY } from "../_bytes.ts";
 import { Alert, alertError } from "../alert.ts";
 import type { Reader } from "../codec/reader.ts";
 import {
@@ -52,9 +52,8 @@ import {
   encodeEcdheParams,
   encodeServerKeyExchange,
 } from "../messages/tls12.ts";
-import { unexpectedMessage } from "../tls13/common.ts";
+import { checkFinished, selectAlpn, unexpectedMessage } from "../tls13/common.ts";
 import {
-  badFinished,
   Connected12,
   keyFitsSuite,
   schemeKeyType,
@@ -158,7 +157,7 @@ export async function startTls12Server(
   if (offer.pointFormats) exts.push(ecPointFormatsExtension());
   if (hs.issueTicket) exts.push(emptyExtension(E.session_ticket));
   if (cx.info.serverNameAcknowledged) exts.push(emptyExtension(E.server_name));
-  const alpn = selectAlpn12(cfg, offer);
+  const alpn = selectAlpn(cfg.alpnProtocols, offer.alpn);
   if (alpn !== undefined) {
     exts.push(alpnExtension([alpn]));
     cx.info.alpn = alpn;
@@ -321,20 +320,6 @@ function chooseSuiteAndCertificate(
       : "no certificate fits a shared suite and the client's signature algorithms",
     cfg.certificates.length === 0 ? "NO_CERTIFICATE_ASSIGNED" : "NO_SHARED_CIPHER",
   );
-}
-
-/** The server's first ALPN protocol the client offers; none is no_application_protocol. RFC 7301 §3.2. */
-function selectAlpn12(cfg: ServerConfig, offer: Offer12): string | undefined {
-  if (!offer.alpn || cfg.alpnProtocols.length === 0) return undefined;
-  const chosen = cfg.alpnProtocols.find((p) => offer.alpn!.includes(p));
-  if (chosen === undefined) {
-    throw alertError(
-      Alert.no_application_protocol,
-      "no ALPN protocol in common",
-      "NO_APPLICATION_PROTOCOL",
-    );
-  }
-  return chosen;
 }
 
 /** Certificate, ServerKeyExchange, CertificateRequest, ServerHelloDone. RFC 5246 §7.4.2–§7.4.5. */
@@ -546,7 +531,7 @@ class ExpectClientFinished12 implements HandshakeState {
     const hs = this.hs;
     const verifyData = decodeFinished(msg.body, 12);
     const expected = await hs.keys!.finished("client", await hs.transcript.hash());
-    if (!constantTimeEqual(verifyData, expected)) throw badFinished("client");
+    checkFinished(verifyData, expected, "client");
     hs.transcript.add(msg.raw);
     if (!hs.resumed) {
       if (hs.issueTicket) await sendTicket(cx, hs);

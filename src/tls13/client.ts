@@ -3,7 +3,7 @@
  * also recognises a TLS 1.2 ServerHello and hands over to the TLS 1.2 client.
  * @module
  */
-import { type Bytes, constantTimeEqual, EMPTY, equal } from "../_bytes.ts";
+import { type Bytes, EMPTY, equal } from "../_bytes.ts";
 import { Alert, alertError } from "../alert.ts";
 import {
   DOWNGRADE_TLS11,
@@ -41,7 +41,6 @@ import {
   parseExtension,
   preSharedKeyClientExtension,
   pskModesExtension,
-  readAlpn,
   readCookie,
   readKeyShareEntry,
   readSignatureAlgorithms,
@@ -60,8 +59,10 @@ import {
 } from "../messages/server_hello.ts";
 import { startTls12Client, tls12HelloExtensions, tls12SessionId } from "../tls12/client.ts";
 import {
+  acceptedAlpn,
   certificateVerifyContent,
   checkExtensions,
+  checkFinished,
   unexpectedMessage,
   validForTls13Signature,
 } from "./common.ts";
@@ -461,21 +462,7 @@ class ExpectEncryptedExtensions implements HandshakeState {
       throw alertError(Alert.decode_error, "server_name in EncryptedExtensions is not empty");
     }
     cx.info.serverNameAcknowledged = sni !== undefined;
-    const alpn = findExtension(exts, E.application_layer_protocol_negotiation);
-    if (alpn) {
-      const names = parseExtension(alpn, readAlpn);
-      // RFC 7301 §3.1: exactly one protocol, one the client offered.
-      if (names.length !== 1 || !hs.cfg.alpnProtocols.includes(names[0])) {
-        throw alertError(
-          Alert.illegal_parameter,
-          "server selected an ALPN protocol that was not offered",
-          "INVALID_ALPN_PROTOCOL",
-        );
-      }
-      cx.info.alpn = names[0];
-    } else if (this.resumed && hs.resume?.alpn) {
-      cx.info.alpn = null;
-    }
+    cx.info.alpn = acceptedAlpn(exts, hs.cfg.alpnProtocols) ?? null;
     hs.transcript.add(msg.raw);
     return Promise.resolve(
       this.resumed ? new ExpectFinished(hs, this.secret) : new ExpectCertificate(hs, this.secret),
@@ -579,15 +566,7 @@ class ExpectFinished implements HandshakeState {
     const hs = this.hs;
     const traffic = hs.traffic!;
     const verifyData = decodeFinished(msg.body, traffic.hashLength);
-    const expected = await traffic.serverFinished(await hs.transcript.hash());
-    // RFC 8446 §4.4.4: a wrong verify_data is decrypt_error.
-    if (!constantTimeEqual(verifyData, expected)) {
-      throw alertError(
-        Alert.decrypt_error,
-        "the server's Finished does not verify",
-        "DIGEST_CHECK_FAILED",
-      );
-    }
+    checkFinished(verifyData, await traffic.serverFinished(await hs.transcript.hash()), "server");
     hs.transcript.add(msg.raw);
     const master = await this.secret.masterSecret();
     await traffic.application(master, await hs.transcript.hash());

@@ -3,10 +3,16 @@
  * CertificateVerify signed content, the schemes valid in TLS 1.3 signatures.
  * @module
  */
-import { type Bytes, concat, utf8 } from "../_bytes.ts";
+import { type Bytes, concat, constantTimeEqual, utf8 } from "../_bytes.ts";
 import { Alert, alertError } from "../alert.ts";
 import { ExtensionType, HandshakeType, SignatureScheme } from "../constants.ts";
-import { type Extension, extensionName } from "../messages/extensions.ts";
+import {
+  type Extension,
+  extensionName,
+  findExtension,
+  parseExtension,
+  readAlpn,
+} from "../messages/extensions.ts";
 
 const E = ExtensionType;
 
@@ -115,4 +121,59 @@ export function unexpectedMessage(type: number, state: string): Error {
     Alert.unexpected_message,
     `unexpected ${HandshakeType[type] ?? `handshake type ${type}`} message while ${state}`,
   );
+}
+
+/**
+ * The ALPN protocol a client accepts from a server's answer (ServerHello in TLS 1.2,
+ * EncryptedExtensions in TLS 1.3), or undefined without one. RFC 7301 §3.1: exactly one
+ * protocol, one the client offered; anything else is illegal_parameter.
+ */
+export function acceptedAlpn(
+  exts: readonly Extension[],
+  offered: readonly string[],
+): string | undefined {
+  const ext = findExtension(exts, ExtensionType.application_layer_protocol_negotiation);
+  if (!ext) return undefined;
+  const names = parseExtension(ext, readAlpn);
+  if (names.length !== 1 || !offered.includes(names[0])) {
+    throw alertError(
+      Alert.illegal_parameter,
+      "server selected an ALPN protocol that was not offered",
+      "INVALID_ALPN_PROTOCOL",
+    );
+  }
+  return names[0];
+}
+
+/**
+ * The server's choice among the client's ALPN protocols: its own first one the client offers,
+ * undefined when either side has none, and no_application_protocol when they share none.
+ * RFC 7301 §3.2.
+ */
+export function selectAlpn(
+  serverProtocols: readonly string[],
+  clientProtocols: readonly string[] | undefined,
+): string | undefined {
+  if (!clientProtocols || serverProtocols.length === 0) return undefined;
+  const chosen = serverProtocols.find((p) => clientProtocols.includes(p));
+  if (chosen === undefined) {
+    throw alertError(
+      Alert.no_application_protocol,
+      "no ALPN protocol in common",
+      "NO_APPLICATION_PROTOCOL",
+    );
+  }
+  return chosen;
+}
+
+/** Compares a received Finished with the expected one: a mismatch is decrypt_error. */
+export function checkFinished(received: Bytes, expected: Bytes, sender: "client" | "server"): void {
+  // RFC 8446 §4.4.4, RFC 5246 §7.4.9: a Finished that does not verify is decrypt_error.
+  if (!constantTimeEqual(received, expected)) {
+    throw alertError(
+      Alert.decrypt_error,
+      `the ${sender}'s Finished does not verify`,
+      "DIGEST_CHECK_FAILED",
+    );
+  }
 }

@@ -64,6 +64,8 @@ import { encodeEncryptedExtensions, serverHelloMessage } from "../messages/serve
 import {
   certificateVerifyContent,
   checkExtensions,
+  checkFinished,
+  selectAlpn,
   unexpectedMessage,
   validForTls13Signature,
 } from "./common.ts";
@@ -478,7 +480,7 @@ class ExpectClientHello implements HandshakeState {
     // EncryptedExtensions. RFC 8446 §4.3.1.
     const ee: Extension[] = [];
     if (cx.info.serverNameAcknowledged) ee.push(emptyExtension(E.server_name));
-    const alpn = selectAlpn(cfg, offer);
+    const alpn = selectAlpn(cfg.alpnProtocols, offer.alpn);
     if (alpn !== undefined) {
       ee.push(alpnExtension([alpn]));
       cx.info.alpn = alpn;
@@ -594,23 +596,6 @@ function sameExtension(a: readonly Extension[], b: readonly Extension[], type: n
   return x === undefined ? y === undefined : y !== undefined && equal(x.data, y.data);
 }
 
-/**
- * The server's first protocol that the client offers; none in common is
- * no_application_protocol. RFC 7301 §3.2.
- */
-function selectAlpn(cfg: ServerConfig, offer: Offer): string | undefined {
-  if (!offer.alpn || cfg.alpnProtocols.length === 0) return undefined;
-  const chosen = cfg.alpnProtocols.find((p) => offer.alpn!.includes(p));
-  if (chosen === undefined) {
-    throw alertError(
-      Alert.no_application_protocol,
-      "no ALPN protocol in common",
-      "NO_APPLICATION_PROTOCOL",
-    );
-  }
-  return chosen;
-}
-
 class ExpectClientCertificate implements HandshakeState {
   readonly name = "waiting for the client Certificate";
   readonly acceptsCompatCcs = true;
@@ -711,15 +696,7 @@ class ExpectClientFinished implements HandshakeState {
     const hs = this.hs;
     const traffic = hs.traffic!;
     const verifyData = decodeFinished(msg.body, HASH_LENGTH[hs.suite!.hash]);
-    const expected = await traffic.clientFinished(await hs.transcript.hash());
-    // RFC 8446 §4.4.4: a wrong verify_data is decrypt_error.
-    if (!constantTimeEqual(verifyData, expected)) {
-      throw alertError(
-        Alert.decrypt_error,
-        "the client's Finished does not verify",
-        "DIGEST_CHECK_FAILED",
-      );
-    }
+    checkFinished(verifyData, await traffic.clientFinished(await hs.transcript.hash()), "client");
     hs.transcript.add(msg.raw);
     await traffic.resumption(this.master, await hs.transcript.hash());
     await traffic.useApplicationReader();
@@ -846,14 +823,7 @@ export class ServerConnected implements HandshakeState {
     const hs = this.hs;
     const t = this.#phaTranscript!;
     const verifyData = decodeFinished(msg.body, HASH_LENGTH[hs.suite!.hash]);
-    const expected = await hs.traffic!.postHandshakeFinished(await t.hash());
-    if (!constantTimeEqual(verifyData, expected)) {
-      throw alertError(
-        Alert.decrypt_error,
-        "the client's post-handshake Finished does not verify",
-        "DIGEST_CHECK_FAILED",
-      );
-    }
+    checkFinished(verifyData, await hs.traffic!.postHandshakeFinished(await t.hash()), "client");
     hs.pendingPha = undefined;
     this.#phaTranscript = undefined;
     this.#phaState = "idle";
