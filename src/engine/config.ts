@@ -16,21 +16,27 @@ export interface CertifiedKey {
   key: SigningKey;
 }
 
-/** The result of verifying the peer's chain. */
-export interface VerifiedPeer {
+/**
+ * The peer's end-entity key, known as soon as its certificate parses, and the verification of
+ * its chain running alongside (so the handshake signature is checked meanwhile).
+ */
+export interface PeerCheck {
   /** SubjectPublicKeyInfo of the end-entity certificate (DER). */
   leafSpki: Bytes;
   /** The end-entity key's family (`rsa`, `rsa-pss`, `ecdsa`, `ed25519`, …). */
   leafKeyType: string;
-  /** The verified chain, end-entity to trust anchor (empty when verification was off). */
-  verifiedChain: Bytes[];
+  /**
+   * The verified chain, end-entity to trust anchor (empty when verification is off); rejects
+   * with a `TLSAlertError` carrying `verify` details when the chain does not verify.
+   */
+  verifiedChain: Promise<Bytes[]>;
 }
 
 /**
- * Verifies a peer's chain (end-entity first). Throws `TLSAlertError` with `verify` details
- * when verification fails; with verification off it only parses the end-entity certificate.
+ * Starts verifying a peer's chain (end-entity first). Throws `TLSAlertError` (bad_certificate)
+ * at once when the end-entity certificate does not parse.
  */
-export type PeerVerifier = (certificates: Bytes[]) => Promise<VerifiedPeer>;
+export type PeerVerifier = (certificates: Bytes[]) => PeerCheck;
 
 /** A TLS 1.3 resumption ticket as the client keeps it. RFC 8446 §4.6.1. */
 export interface Tls13Ticket {

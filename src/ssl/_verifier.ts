@@ -3,6 +3,7 @@
  * OpenSSL verify codes to the alert sent on failure.
  * @module
  */
+import type { Bytes } from "../_bytes.ts";
 import { Alert, TLSAlertError } from "../alert.ts";
 import type { PeerVerifier } from "../engine/config.ts";
 import { Certificate } from "../x509/certificate.ts";
@@ -69,7 +70,7 @@ export function makeVerifier(
   const mode = ctx.verifyMode;
   const checkHostname = side === "client" && ctx.checkHostname && hostname !== undefined;
   const flags = ctx.verifyFlags;
-  return async (certificates) => {
+  return (certificates) => {
     let leaf: Certificate;
     try {
       leaf = Certificate.fromDer(certificates[0]);
@@ -83,9 +84,15 @@ export function makeVerifier(
       }
       throw e;
     }
-    if (mode === VerifyMode.CERT_NONE) {
-      return { leafSpki: leaf.spki, leafKeyType: leaf.publicKey.type, verifiedChain: [] };
-    }
+    const verifiedChain = mode === VerifyMode.CERT_NONE
+      ? Promise.resolve([])
+      : verify(certificates);
+    // Awaited later by the handshake; a failure must not count as unhandled meanwhile.
+    verifiedChain.catch(() => {});
+    return { leafSpki: leaf.spki, leafKeyType: leaf.publicKey.type, verifiedChain };
+  };
+
+  async function verify(certificates: Bytes[]): Promise<Bytes[]> {
     await ctx._ensureRoots();
     try {
       const result = await verifyChain({
@@ -93,7 +100,7 @@ export function makeVerifier(
         intermediates: certificates.slice(1),
         trustStore: ctx._trustStore,
         purpose: side === "client" ? "serverAuth" : "clientAuth",
-        expectedName: checkHostname ? expectedName(hostname) : undefined,
+        expectedName: checkHostname ? expectedName(hostname!) : undefined,
         hostnameChecksCommonName: ctx.hostnameChecksCommonName,
         flags: {
           partialChain: (flags & VerifyFlags.VERIFY_X509_PARTIAL_CHAIN) !== 0,
@@ -103,11 +110,7 @@ export function makeVerifier(
             (flags & VerifyFlags.VERIFY_CRL_CHECK_CHAIN) === VerifyFlags.VERIFY_CRL_CHECK_CHAIN,
         },
       });
-      return {
-        leafSpki: leaf.spki,
-        leafKeyType: leaf.publicKey.type,
-        verifiedChain: result.chain.map((c) => c.der),
-      };
+      return result.chain.map((c) => c.der);
     } catch (e) {
       if (e instanceof CertVerifyError) {
         throw new TLSAlertError(
@@ -129,7 +132,7 @@ export function makeVerifier(
       }
       throw e;
     }
-  };
+  }
 }
 
 function expectedName(hostname: string): { kind: "DNS" | "IP"; value: string } {

@@ -11,7 +11,7 @@ import { ExtensionType as E, HandshakeType as H, Version } from "../constants.ts
 import type { SigningKey } from "../crypto/provider.ts";
 import { type CipherSuite, suiteById } from "../crypto/suites.ts";
 import type { Transcript } from "../crypto/transcript.ts";
-import type { ClientConfig, Tls12Session } from "../engine/config.ts";
+import type { ClientConfig, PeerCheck, Tls12Session } from "../engine/config.ts";
 import type { Connection, HandshakeState } from "../engine/connection.ts";
 import {
   decodeCertificate12,
@@ -92,8 +92,7 @@ interface Client12 {
   sessionId: Bytes;
   ticket?: Bytes;
   keys?: Tls12Keys;
-  serverSpki?: Bytes;
-  serverKeyType?: string;
+  peer?: PeerCheck;
   ske?: { group: number; publicKey: Bytes };
   certRequest?: { schemes: number[] };
   resumed?: Tls12Session;
@@ -284,8 +283,8 @@ class ExpectCertificate implements HandshakeState {
   readonly name = "waiting for the server Certificate";
   constructor(private hs: Client12) {}
 
-  async handle(cx: Connection, msg: HandshakeMessage): Promise<HandshakeState> {
-    if (ignoredHelloRequest(msg)) return this;
+  handle(cx: Connection, msg: HandshakeMessage): Promise<HandshakeState> {
+    if (ignoredHelloRequest(msg)) return Promise.resolve(this);
     if (msg.type !== H.certificate) throw unexpectedMessage(msg.type, this.name);
     const hs = this.hs;
     const chain = decodeCertificate12(msg.body);
@@ -297,20 +296,9 @@ class ExpectCertificate implements HandshakeState {
       );
     }
     cx.info.peerCertificates = chain;
-    const verified = await hs.cfg.verifyPeer(chain);
-    // RFC 8422 §3, RFC 5246 §7.4.2: the key must fit the suite's authentication.
-    if (!keyFitsSuite(verified.leafKeyType, hs.suite)) {
-      throw alertError(
-        Alert.illegal_parameter,
-        `a ${verified.leafKeyType} certificate does not fit ${hs.suite.opensslName}`,
-        "WRONG_CERTIFICATE_TYPE",
-      );
-    }
-    cx.info.verifiedChain = verified.verifiedChain;
-    hs.serverSpki = verified.leafSpki;
-    hs.serverKeyType = verified.leafKeyType;
+    hs.peer = hs.cfg.verifyPeer(chain);
     hs.transcript.add(msg.raw);
-    return new ExpectServerKeyExchange(hs);
+    return Promise.resolve(new ExpectServerKeyExchange(hs));
   }
 }
 
@@ -323,6 +311,28 @@ class ExpectServerKeyExchange implements HandshakeState {
     if (msg.type !== H.server_key_exchange) throw unexpectedMessage(msg.type, this.name);
     const hs = this.hs;
     const ske = decodeServerKeyExchange(msg.body);
+    const peer = hs.peer!;
+    const scheme = ske.signed.scheme;
+    // RFC 5246 §7.4.1.4.1: a scheme the client offered, fitting the certificate's key.
+    const schemeOk = hs.cfg.signatureSchemes.includes(scheme) && validForTls12Signature(scheme) &&
+      schemeKeyType(scheme) === peer.leafKeyType;
+    // The signature check runs while the chain verification finishes; the Certificate
+    // message's verdict still comes first.
+    const content = serverKeyExchangeContent(hs.hello.random, hs.serverRandom, ske.params);
+    const signature = schemeOk
+      ? hs.cfg.provider.verify(scheme, peer.leafSpki, content, ske.signed.signature, {
+        anyCurve: true,
+      })
+      : Promise.resolve(false);
+    cx.info.verifiedChain = await peer.verifiedChain;
+    // RFC 8422 §3, RFC 5246 §7.4.2: the key must fit the suite's authentication.
+    if (!keyFitsSuite(peer.leafKeyType, hs.suite)) {
+      throw alertError(
+        Alert.illegal_parameter,
+        `a ${peer.leafKeyType} certificate does not fit ${hs.suite.opensslName}`,
+        "WRONG_CERTIFICATE_TYPE",
+      );
+    }
     // RFC 8422 §5.4: the group must be one the client offered.
     if (!hs.cfg.groups.includes(ske.group)) {
       throw alertError(
@@ -331,23 +341,14 @@ class ExpectServerKeyExchange implements HandshakeState {
         "WRONG_CURVE",
       );
     }
-    const scheme = ske.signed.scheme;
-    // RFC 5246 §7.4.1.4.1: a scheme the client offered, fitting the certificate's key.
-    if (
-      !hs.cfg.signatureSchemes.includes(scheme) || !validForTls12Signature(scheme) ||
-      schemeKeyType(scheme) !== hs.serverKeyType
-    ) {
+    if (!schemeOk) {
       throw alertError(
         Alert.illegal_parameter,
         "ServerKeyExchange signed with a scheme that was not offered",
         "WRONG_SIGNATURE_TYPE",
       );
     }
-    const content = serverKeyExchangeContent(hs.hello.random, hs.serverRandom, ske.params);
-    const ok = await hs.cfg.provider.verify(scheme, hs.serverSpki!, content, ske.signed.signature, {
-      anyCurve: true,
-    });
-    if (!ok) {
+    if (!(await signature)) {
       throw alertError(
         Alert.decrypt_error,
         "the ServerKeyExchange signature is invalid",

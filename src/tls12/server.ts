@@ -20,7 +20,7 @@ import {
 import type { KeyShare } from "../crypto/provider.ts";
 import { type CipherSuite, suiteById } from "../crypto/suites.ts";
 import { Transcript } from "../crypto/transcript.ts";
-import type { CertifiedKey, ServerConfig, TicketContents } from "../engine/config.ts";
+import type { CertifiedKey, PeerCheck, ServerConfig, TicketContents } from "../engine/config.ts";
 import type { Connection, HandshakeState } from "../engine/connection.ts";
 import {
   decodeCertificate12,
@@ -83,8 +83,7 @@ interface Server12 {
   keys?: Tls12Keys;
   share?: KeyShare;
   requestedSchemes: number[];
-  clientSpki?: Bytes;
-  clientKeyType?: string;
+  peer?: PeerCheck;
   serverFinished?: Bytes;
   resumed?: TicketContents;
 }
@@ -417,7 +416,7 @@ class ExpectClientCertificate12 implements HandshakeState {
   readonly name = "waiting for the client Certificate";
   constructor(private hs: Server12) {}
 
-  async handle(cx: Connection, msg: HandshakeMessage): Promise<HandshakeState> {
+  handle(cx: Connection, msg: HandshakeMessage): Promise<HandshakeState> {
     if (msg.type !== H.certificate) throw unexpectedMessage(msg.type, this.name);
     const hs = this.hs;
     const chain = decodeCertificate12(msg.body);
@@ -431,14 +430,11 @@ class ExpectClientCertificate12 implements HandshakeState {
           "PEER_DID_NOT_RETURN_A_CERTIFICATE",
         );
       }
-      return new ExpectClientKeyExchange(hs);
+      return Promise.resolve(new ExpectClientKeyExchange(hs));
     }
-    const verified = await hs.cfg.verifyPeer(chain);
-    hs.clientSpki = verified.leafSpki;
-    hs.clientKeyType = verified.leafKeyType;
+    hs.peer = hs.cfg.verifyPeer(chain);
     cx.info.peerCertificates = chain;
-    cx.info.verifiedChain = verified.verifiedChain;
-    return new ExpectClientKeyExchange(hs);
+    return Promise.resolve(new ExpectClientKeyExchange(hs));
   }
 }
 
@@ -464,9 +460,7 @@ class ExpectClientKeyExchange implements HandshakeState {
       sessionHash,
     );
     hs.keys.keyLog(hs.cfg.keyLog);
-    return hs.clientSpki
-      ? new ExpectClientCertificateVerify12(hs)
-      : new ExpectClientChangeCipherSpec(hs);
+    return hs.peer ? new ExpectClientCertificateVerify12(hs) : new ExpectClientChangeCipherSpec(hs);
   }
 }
 
@@ -479,23 +473,25 @@ class ExpectClientCertificateVerify12 implements HandshakeState {
     if (msg.type !== H.certificate_verify) throw unexpectedMessage(msg.type, this.name);
     const hs = this.hs;
     const cv = decodeCertificateVerify(msg.body);
-    if (!hs.requestedSchemes.includes(cv.scheme) || schemeKeyType(cv.scheme) !== hs.clientKeyType) {
+    const peer = hs.peer!;
+    const schemeOk = hs.requestedSchemes.includes(cv.scheme) &&
+      schemeKeyType(cv.scheme) === peer.leafKeyType;
+    // The signature check runs while the chain verification finishes; the chain's verdict
+    // comes first.
+    const signature = schemeOk
+      ? hs.cfg.provider.verify(cv.scheme, peer.leafSpki, hs.transcript.messages(), cv.signature, {
+        anyCurve: true,
+      })
+      : Promise.resolve(false);
+    cx.info.verifiedChain = await peer.verifiedChain;
+    if (!schemeOk) {
       throw alertError(
         Alert.illegal_parameter,
         "client signed with a scheme that was not requested",
         "WRONG_SIGNATURE_TYPE",
       );
     }
-    const ok = await hs.cfg.provider.verify(
-      cv.scheme,
-      hs.clientSpki!,
-      hs.transcript.messages(),
-      cv.signature,
-      {
-        anyCurve: true,
-      },
-    );
-    if (!ok) {
+    if (!(await signature)) {
       throw alertError(
         Alert.decrypt_error,
         "the client's CertificateVerify signature is invalid",

@@ -17,7 +17,7 @@ import { HASH_LENGTH, type KeyShare } from "../crypto/provider.ts";
 import { type CipherSuite, suiteById } from "../crypto/suites.ts";
 import { Transcript } from "../crypto/transcript.ts";
 import type { Connection, HandshakeState } from "../engine/connection.ts";
-import type { CertifiedKey, ClientConfig, Tls13Ticket } from "../engine/config.ts";
+import type { CertifiedKey, ClientConfig, PeerCheck, Tls13Ticket } from "../engine/config.ts";
 import {
   type ClientHello,
   clientHelloMessage,
@@ -83,7 +83,7 @@ interface ClientHs {
   ccsSent: boolean;
   traffic?: Tls13Secrets;
   certRequest?: { context: Bytes; schemes: number[] };
-  serverSpki?: Bytes;
+  peer?: PeerCheck;
 }
 
 /** Starts a client handshake: sends the ClientHello and waits for the ServerHello. */
@@ -295,6 +295,8 @@ class ExpectServerHello implements HandshakeState {
     const shared = await share.agree(entry.keyExchange);
     const early = await EarlySecret.derive(hs.cfg.provider, suite.hash, psk);
     const hsSecret = await early.handshakeSecret(shared);
+    // Started now, awaited at the server Finished: it overlaps certificate verification.
+    hsSecret.masterSecret().catch(() => {});
     hs.traffic = new Tls13Secrets(hs.cfg.provider, suite, cx, "client", hs.cfg.keyLog);
     await hs.traffic.handshake(hsSecret, await hs.transcript.hash());
     Object.assign(cx.info, {
@@ -475,7 +477,7 @@ class ExpectCertificate implements HandshakeState {
   readonly acceptsCompatCcs = true;
   constructor(private hs: ClientHs, private secret: HandshakeSecret) {}
 
-  async handle(cx: Connection, msg: HandshakeMessage): Promise<HandshakeState> {
+  handle(cx: Connection, msg: HandshakeMessage): Promise<HandshakeState> {
     const hs = this.hs;
     if (msg.type === H.certificate_request && !hs.certRequest) {
       const req = decodeCertificateRequest13(msg.body);
@@ -498,7 +500,7 @@ class ExpectCertificate implements HandshakeState {
         schemes: parseExtension(sig, readSignatureAlgorithms),
       };
       hs.transcript.add(msg.raw);
-      return this;
+      return Promise.resolve(this);
     }
     if (msg.type !== H.certificate) throw unexpectedMessage(msg.type, this.name);
     const cert = decodeCertificate13(msg.body);
@@ -516,11 +518,9 @@ class ExpectCertificate implements HandshakeState {
     for (const entry of cert.entries) checkExtensions("CT", entry.extensions, hs.offered);
     const chain = cert.entries.map((e) => e.cert);
     cx.info.peerCertificates = chain;
-    const verified = await hs.cfg.verifyPeer(chain);
-    cx.info.verifiedChain = verified.verifiedChain;
-    hs.serverSpki = verified.leafSpki;
+    hs.peer = hs.cfg.verifyPeer(chain);
     hs.transcript.add(msg.raw);
-    return new ExpectCertificateVerify(hs, this.secret);
+    return Promise.resolve(new ExpectCertificateVerify(hs, this.secret));
   }
 }
 
@@ -533,17 +533,25 @@ class ExpectCertificateVerify implements HandshakeState {
     if (msg.type !== H.certificate_verify) throw unexpectedMessage(msg.type, this.name);
     const hs = this.hs;
     const cv = decodeCertificateVerify(msg.body);
+    const peer = hs.peer!;
     // RFC 8446 §4.4.3: the scheme must be one we offered and valid for TLS 1.3 signatures.
-    if (!hs.cfg.signatureSchemes.includes(cv.scheme) || !validForTls13Signature(cv.scheme)) {
+    const schemeOk = hs.cfg.signatureSchemes.includes(cv.scheme) &&
+      validForTls13Signature(cv.scheme);
+    // The signature check runs while the chain verification finishes; the chain's verdict
+    // (the Certificate message's) still comes first.
+    const content = certificateVerifyContent("server", await hs.transcript.hash());
+    const signature = schemeOk
+      ? hs.cfg.provider.verify(cv.scheme, peer.leafSpki, content, cv.signature)
+      : Promise.resolve(false);
+    cx.info.verifiedChain = await peer.verifiedChain;
+    if (!schemeOk) {
       throw alertError(
         Alert.illegal_parameter,
         "server signed with a scheme that was not offered",
         "WRONG_SIGNATURE_TYPE",
       );
     }
-    const content = certificateVerifyContent("server", await hs.transcript.hash());
-    const ok = await hs.cfg.provider.verify(cv.scheme, hs.serverSpki!, content, cv.signature);
-    if (!ok) {
+    if (!(await signature)) {
       throw alertError(
         Alert.decrypt_error,
         "the server's CertificateVerify signature is invalid",

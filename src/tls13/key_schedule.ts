@@ -62,6 +62,7 @@ export abstract class Secret {
   /** The hash of the negotiated suite. */
   readonly hash: HashAlgorithm;
   readonly #bytes: Bytes;
+  #derived?: Promise<Bytes>;
 
   static {
     reveal = (s) => s.#bytes;
@@ -100,8 +101,9 @@ export abstract class Secret {
 
   /** Derive-Secret(this, "derived", "") then HKDF-Extract with `ikm`. RFC 8446 §7.1. */
   protected async extractNext(ikm: Bytes): Promise<Bytes> {
-    const salt = await this.derive("derived", await emptyHash(this.provider, this.hash));
-    return this.provider.hkdfExtract(this.hash, salt, ikm);
+    // The "derived" salt depends on this secret alone: derive it once.
+    this.#derived ??= emptyHash(this.provider, this.hash).then((h) => this.derive("derived", h));
+    return this.provider.hkdfExtract(this.hash, await this.#derived, ikm);
   }
 }
 
@@ -123,19 +125,41 @@ export class Psk extends Secret {
   }
 }
 
+/** The PSK-less early secret per provider and hash (it is the same for every handshake). */
+const zeroEarly = new WeakMap<CryptoProvider, Map<HashAlgorithm, Promise<EarlySecret>>>();
+
 /** Early Secret = HKDF-Extract(0, PSK or zeros). RFC 8446 §7.1. */
 export class EarlySecret extends Secret {
   #brand = "early";
 
-  /** Starts the schedule: with `psk`, or with HashLen zeros for a full handshake. */
+  /**
+   * Starts the schedule: with `psk`, or with HashLen zeros for a full handshake. Without a PSK
+   * the early secret is a public constant, so that one (and its "derived" salt) is shared.
+   */
   static async derive(
     provider: CryptoProvider,
     hash: HashAlgorithm,
     psk?: Psk,
   ): Promise<EarlySecret> {
     if (psk && psk.hash !== hash) throw new Error("PSK hash does not match the suite");
-    const ikm = psk ? exposeSecret(psk) : new Uint8Array(HASH_LENGTH[hash]);
-    return new EarlySecret(provider, hash, await provider.hkdfExtract(hash, EMPTY, ikm));
+    if (psk) {
+      return new EarlySecret(
+        provider,
+        hash,
+        await provider.hkdfExtract(hash, EMPTY, exposeSecret(psk)),
+      );
+    }
+    let byHash = zeroEarly.get(provider);
+    if (!byHash) zeroEarly.set(provider, byHash = new Map());
+    let early = byHash.get(hash);
+    if (!early) {
+      const zeros = new Uint8Array(HASH_LENGTH[hash]);
+      early = provider.hkdfExtract(hash, EMPTY, zeros).then((b) =>
+        new EarlySecret(provider, hash, b)
+      );
+      byHash.set(hash, early);
+    }
+    return await early;
   }
 
   /** binder_key: "res binder" for resumption PSKs, "ext binder" for external ones. */
@@ -171,6 +195,7 @@ export class BinderKey extends Secret {
 /** Handshake Secret. RFC 8446 §7.1. */
 export class HandshakeSecret extends Secret {
   #brand = "handshake";
+  #master?: Promise<MasterSecret>;
 
   /** client_handshake_traffic_secret = Derive-Secret(., "c hs traffic", CH..SH). */
   async clientHandshakeTrafficSecret(helloHash: Bytes): Promise<HandshakeTrafficSecret> {
@@ -184,10 +209,14 @@ export class HandshakeSecret extends Secret {
     return new HandshakeTrafficSecret(this.provider, this.hash, b);
   }
 
-  /** Master Secret = HKDF-Extract(Derive-Secret(., "derived", ""), 0). */
-  async masterSecret(): Promise<MasterSecret> {
-    const zeros = new Uint8Array(HASH_LENGTH[this.hash]);
-    return new MasterSecret(this.provider, this.hash, await this.extractNext(zeros));
+  /**
+   * Master Secret = HKDF-Extract(Derive-Secret(., "derived", ""), 0). Computed once; a side
+   * may start it early, while other work of the handshake is in flight.
+   */
+  masterSecret(): Promise<MasterSecret> {
+    this.#master ??= this.extractNext(new Uint8Array(HASH_LENGTH[this.hash]))
+      .then((b) => new MasterSecret(this.provider, this.hash, b));
+    return this.#master;
   }
 }
 

@@ -17,7 +17,7 @@ import {
 import { HASH_LENGTH, type KeyShare } from "../crypto/provider.ts";
 import { type CipherSuite, suiteById } from "../crypto/suites.ts";
 import { Transcript } from "../crypto/transcript.ts";
-import type { CertifiedKey, ServerConfig, TicketContents } from "../engine/config.ts";
+import type { CertifiedKey, PeerCheck, ServerConfig, TicketContents } from "../engine/config.ts";
 import type { Connection, HandshakeState } from "../engine/connection.ts";
 import {
   decodeCertificate13,
@@ -102,7 +102,7 @@ interface ServerHs {
   ccsSent: boolean;
   /** schemes offered in our CertificateRequest (handshake or post-handshake). */
   requestedSchemes: number[];
-  clientSpki?: Bytes;
+  peer?: PeerCheck;
   clientAuthenticated: boolean;
   peerCertificates: Bytes[];
   ticketsSent: number;
@@ -472,6 +472,8 @@ class ExpectClientHello implements HandshakeState {
     cx.setVersion(Version.TLS13);
     const early = await EarlySecret.derive(cfg.provider, suite.hash, resumed?.psk);
     const hsSecret = await early.handshakeSecret(shared);
+    // Started now, awaited after our Finished: it overlaps signing the CertificateVerify.
+    hsSecret.masterSecret().catch(() => {});
     const traffic = new Tls13Secrets(cfg.provider, suite, cx, "server", cfg.keyLog);
     hs.traffic = traffic;
     await traffic.handshake(hsSecret, await hs.transcript.hash());
@@ -601,14 +603,16 @@ class ExpectClientCertificate implements HandshakeState {
   readonly acceptsCompatCcs = true;
   constructor(private hs: ServerHs, private master: MasterSecret) {}
 
-  async handle(cx: Connection, msg: HandshakeMessage): Promise<HandshakeState> {
+  handle(cx: Connection, msg: HandshakeMessage): Promise<HandshakeState> {
     if (msg.type !== H.certificate) throw unexpectedMessage(msg.type, this.name);
     const hs = this.hs;
-    const authenticated = await receiveClientCertificate(cx, hs, msg, new Uint8Array(0));
+    const authenticated = receiveClientCertificate(cx, hs, msg, new Uint8Array(0));
     hs.transcript.add(msg.raw);
-    return authenticated
-      ? new ExpectClientCertificateVerify(hs, this.master)
-      : new ExpectClientFinished(hs, this.master);
+    return Promise.resolve(
+      authenticated
+        ? new ExpectClientCertificateVerify(hs, this.master)
+        : new ExpectClientFinished(hs, this.master),
+    );
   }
 }
 
@@ -616,12 +620,12 @@ class ExpectClientCertificate implements HandshakeState {
  * Checks a client Certificate answering a request with `context`; returns true when it holds
  * a chain (verified), false when empty and allowed. RFC 8446 §4.4.2, §4.4.2.4.
  */
-async function receiveClientCertificate(
+function receiveClientCertificate(
   cx: Connection,
   hs: ServerHs,
   msg: HandshakeMessage,
   context: Bytes,
-): Promise<boolean> {
+): boolean {
   const cert = decodeCertificate13(msg.body);
   if (!equal(cert.context, context)) {
     throw alertError(Alert.illegal_parameter, "client Certificate has the wrong request context");
@@ -639,31 +643,38 @@ async function receiveClientCertificate(
     return false;
   }
   const chain = cert.entries.map((e) => e.cert);
-  const verified = await hs.cfg.verifyPeer(chain);
-  hs.clientSpki = verified.leafSpki;
+  hs.peer = hs.cfg.verifyPeer(chain);
   hs.peerCertificates = chain;
   cx.info.peerCertificates = chain;
-  cx.info.verifiedChain = verified.verifiedChain;
   return true;
 }
 
-/** Verifies a client CertificateVerify over `transcript`, then adds it. RFC 8446 §4.4.3. */
+/**
+ * Verifies a client CertificateVerify over `transcript`, then adds it. RFC 8446 §4.4.3. The
+ * signature is checked while the chain verification finishes; the chain's verdict comes first.
+ */
 async function verifyClientSignature(
+  cx: Connection,
   hs: ServerHs,
   transcript: Transcript,
   msg: HandshakeMessage,
 ): Promise<void> {
   const cv = decodeCertificateVerify(msg.body);
-  if (!hs.requestedSchemes.includes(cv.scheme)) {
+  const peer = hs.peer!;
+  const schemeOk = hs.requestedSchemes.includes(cv.scheme);
+  const content = certificateVerifyContent("client", await transcript.hash());
+  const signature = schemeOk
+    ? hs.cfg.provider.verify(cv.scheme, peer.leafSpki, content, cv.signature)
+    : Promise.resolve(false);
+  cx.info.verifiedChain = await peer.verifiedChain;
+  if (!schemeOk) {
     throw alertError(
       Alert.illegal_parameter,
       "client signed with a scheme that was not requested",
       "WRONG_SIGNATURE_TYPE",
     );
   }
-  const content = certificateVerifyContent("client", await transcript.hash());
-  const ok = await hs.cfg.provider.verify(cv.scheme, hs.clientSpki!, content, cv.signature);
-  if (!ok) {
+  if (!(await signature)) {
     throw alertError(
       Alert.decrypt_error,
       "the client's CertificateVerify signature is invalid",
@@ -678,9 +689,9 @@ class ExpectClientCertificateVerify implements HandshakeState {
   readonly acceptsCompatCcs = true;
   constructor(private hs: ServerHs, private master: MasterSecret) {}
 
-  async handle(_cx: Connection, msg: HandshakeMessage): Promise<HandshakeState> {
+  async handle(cx: Connection, msg: HandshakeMessage): Promise<HandshakeState> {
     if (msg.type !== H.certificate_verify) throw unexpectedMessage(msg.type, this.name);
-    await verifyClientSignature(this.hs, this.hs.transcript, msg);
+    await verifyClientSignature(cx, this.hs, this.hs.transcript, msg);
     this.hs.clientAuthenticated = true;
     return new ExpectClientFinished(this.hs, this.master);
   }
@@ -759,10 +770,10 @@ export class ServerConnected implements HandshakeState {
         return this;
       case H.certificate:
         if (this.#phaState !== "certificate") break;
-        return await this.#phaCertificate(cx, msg);
+        return this.#phaCertificate(cx, msg);
       case H.certificate_verify:
         if (this.#phaState !== "verify") break;
-        await verifyClientSignature(hs, this.#phaTranscript!, msg);
+        await verifyClientSignature(cx, hs, this.#phaTranscript!, msg);
         this.#phaState = "finished";
         return this;
       case H.finished:
@@ -811,9 +822,9 @@ export class ServerConnected implements HandshakeState {
     return Promise.resolve();
   }
 
-  async #phaCertificate(cx: Connection, msg: HandshakeMessage): Promise<HandshakeState> {
+  #phaCertificate(cx: Connection, msg: HandshakeMessage): HandshakeState {
     const hs = this.hs;
-    const withCert = await receiveClientCertificate(cx, hs, msg, hs.pendingPha!.context);
+    const withCert = receiveClientCertificate(cx, hs, msg, hs.pendingPha!.context);
     this.#phaTranscript!.add(msg.raw);
     this.#phaState = withCert ? "verify" : "finished";
     return this;

@@ -226,14 +226,14 @@ export function traceConfig(provider: CryptoProvider, now: number): ClientConfig
     alpnProtocols: [],
     verifyPeer(chain: Bytes[]) {
       if (chain.length !== 1 || !equal(chain[0], TRACE_CERTIFICATE)) {
-        return Promise.reject(new Error("not the trace's certificate"));
+        throw new Error("not the trace's certificate");
       }
       const leaf = Certificate.fromDer(chain[0]);
-      return Promise.resolve({
+      return {
         leafSpki: leaf.spki,
         leafKeyType: leaf.publicKey.type,
-        verifiedChain: chain,
-      });
+        verifiedChain: Promise.resolve(chain),
+      };
     },
     requireExtendedMasterSecret: false,
     legacyServerConnect: false,
