@@ -12,6 +12,15 @@ import * as net from "node:net";
 import * as os from "node:os";
 import * as path from "node:path";
 import process from "node:process";
+import { fileURLToPath } from "node:url";
+
+/** Which runtime runs the bench. */
+export function runtimeKind(): "deno" | "bun" | "node" {
+  const g = globalThis as { Deno?: unknown; Bun?: unknown };
+  if (g.Deno) return "deno";
+  if (g.Bun) return "bun";
+  return "node";
+}
 
 /** `Deno 2.9.5`, `Bun 1.4.5` or `Node v20.20.2`. */
 export function runtimeLabel(): string {
@@ -36,6 +45,53 @@ export function numberOption(name: string, fallback: number): number {
     }
   }
   return fallback;
+}
+
+/** `--name value` / `--name=value` from the command line, as a string. */
+export function stringOption(name: string, fallback: string): string {
+  const argv = process.argv.slice(2);
+  for (let i = 0; i < argv.length; i++) {
+    const a = argv[i];
+    if (a === `--${name}` && argv[i + 1] !== undefined) return argv[i + 1];
+    if (a.startsWith(`--${name}=`)) return a.slice(name.length + 3);
+  }
+  return fallback;
+}
+
+/** A protocol version the benches compare. */
+export type TlsVersion = "1.3" | "1.2";
+
+/**
+ * The versions to measure: `--tls 1.3`, `--tls 1.2` or `--tls both` (the default), so that
+ * a quick run can skip one of them.
+ */
+export function tlsVersions(): TlsVersion[] {
+  const v = stringOption("tls", "both");
+  if (v === "both") return ["1.3", "1.2"];
+  if (v === "1.3" || v === "1.2") return [v];
+  throw new Error("--tls takes 1.3, 1.2 or both");
+}
+
+/**
+ * The cipher suite each version is measured with: AES-128-GCM with an ECDSA P-256 certificate
+ * and X25519 in both versions, so the two rows differ only in the protocol.
+ */
+export const SUITE: Record<TlsVersion, string> = {
+  "1.3": "TLS_AES_128_GCM_SHA256",
+  "1.2": "ECDHE-ECDSA-AES128-GCM-SHA256",
+};
+
+/** The same suite under its IANA name (node:tls reports both spellings). */
+export const SUITE_IANA: Record<TlsVersion, string> = {
+  "1.3": "TLS_AES_128_GCM_SHA256",
+  "1.2": "TLS_ECDHE_ECDSA_WITH_AES_128_GCM_SHA256",
+};
+
+/** `openssl s_server` / `s_client` / `s_time` options pinning a version and its suite. */
+export function opensslVersionArgs(v: TlsVersion): string[] {
+  return v === "1.3"
+    ? ["-tls1_3", "-ciphersuites", SUITE["1.3"]]
+    : ["-tls1_2", "-cipher", SUITE["1.2"]];
 }
 
 /** True when `--json` was given: print one JSON object per result line (for bench_all.sh). */
@@ -266,4 +322,128 @@ export async function startSServer(pki: Pki, extra: string[], cwd = pki.dir): Pr
       await exit;
     },
   };
+}
+
+/** Resolves after `ms` milliseconds. */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}
+
+/**
+ * The repository root: the nearest directory above this file that holds
+ * `scripts/bench_node.sh` (bench/ when run from source, dist/bench/bench/ when compiled).
+ */
+export function repoRoot(): string {
+  let dir = path.dirname(fileURLToPath(import.meta.url));
+  for (;;) {
+    if (fs.existsSync(path.join(dir, "scripts", "bench_node.sh"))) return dir;
+    const up = path.dirname(dir);
+    if (up === dir) throw new Error("bench: cannot find the repository root");
+    dir = up;
+  }
+}
+
+/**
+ * The compiled `bench/_load_client.ts`, built by scripts/bench_node.sh if stale. The load
+ * client always runs on Node, whatever runtime runs the bench, so every server and every
+ * runtime column faces the same client (node:tls, i.e. OpenSSL).
+ */
+export function loadClientScript(): string {
+  const root = repoRoot();
+  try {
+    execFileSync("bash", ["scripts/bench_node.sh", "--build-only"], {
+      cwd: root,
+      stdio: ["ignore", "ignore", "inherit"],
+    });
+  } catch {
+    throw new Error("bench: scripts/bench_node.sh --build-only failed (see above)");
+  }
+  return path.join(root, "dist", "bench", "bench", "_load_client.js");
+}
+
+/** What {@link runProcess} returns. */
+export interface ProcessResult {
+  /** Exit status (null when killed by a signal). */
+  code: number | null;
+  stdout: string;
+  stderr: string;
+  /** Milliseconds from spawn to exit. */
+  ms: number;
+}
+
+/** Runs a program to completion, collecting its output and timing it. */
+export function runProcess(cmd: string, args: string[], cwd?: string): Promise<ProcessResult> {
+  return new Promise((resolve, reject) => {
+    const start = performance.now();
+    const child = spawn(cmd, args, { cwd, stdio: ["ignore", "pipe", "pipe"] });
+    running.add(child);
+    let stdout = "", stderr = "";
+    child.stdout!.setEncoding("utf8").on("data", (d: string) => (stdout += d));
+    child.stderr!.setEncoding("utf8").on("data", (d: string) => {
+      if (stderr.length < 65536) stderr += d;
+    });
+    child.once("error", (e) => {
+      running.delete(child);
+      reject(e);
+    });
+    child.once("close", (code) => {
+      running.delete(child);
+      resolve({ code, stdout, stderr, ms: performance.now() - start });
+    });
+  });
+}
+
+/** Spawns a long-running helper that is killed if the bench exits before stopping it. */
+export function spawnHelper(cmd: string, args: string[]): ChildProcess {
+  const child = spawn(cmd, args, { stdio: ["pipe", "pipe", "inherit"] });
+  running.add(child);
+  child.once("exit", () => running.delete(child));
+  child.once("error", () => running.delete(child));
+  return child;
+}
+
+/** Reads a helper's stdout line by line. */
+export class LineReader {
+  readonly #lines: string[] = [];
+  #buffered = "";
+  #wake: (() => void) | undefined;
+  #exited = false;
+
+  constructor(child: ChildProcess) {
+    child.stdout!.setEncoding("utf8").on("data", (d: string) => {
+      this.#buffered += d;
+      let nl: number;
+      while ((nl = this.#buffered.indexOf("\n")) >= 0) {
+        this.#lines.push(this.#buffered.slice(0, nl));
+        this.#buffered = this.#buffered.slice(nl + 1);
+      }
+      this.#wake?.();
+    });
+    child.once("exit", () => {
+      this.#exited = true;
+      this.#wake?.();
+    });
+  }
+
+  /** The next line satisfying `match` (others are skipped); rejects after `timeoutMs`. */
+  async next(match: (line: string) => boolean, timeoutMs: number): Promise<string> {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      while (this.#lines.length > 0) {
+        const line = this.#lines.shift()!;
+        if (match(line)) return line;
+      }
+      if (this.#exited) throw new Error("the helper exited before answering");
+      const left = deadline - Date.now();
+      if (left <= 0) throw new Error(`the helper did not answer within ${timeoutMs} ms`);
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(resolve, left);
+        this.#wake = () => {
+          clearTimeout(timer);
+          resolve();
+        };
+      });
+      this.#wake = undefined;
+    }
+  }
 }

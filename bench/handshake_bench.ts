@@ -1,11 +1,14 @@
 /**
- * Client handshakes per second against a local `openssl s_server` (TLS 1.3, ECDSA P-256
- * certificate, X25519), webtls against the runtime's own TLS client (`node:tls`, which Deno,
- * Bun and Node all provide) in the same run: full handshakes, then resumed handshakes with a
- * TLS 1.3 session ticket. Each connection is opened, handshaken and closed before the next;
- * the two clients alternate for `--rounds` rounds after a warm-up and each keeps its best.
+ * Client handshakes per second against a local `openssl s_server` (ECDSA P-256 certificate,
+ * X25519), webtls against the runtime's own TLS client (`node:tls`, which Deno, Bun and Node
+ * all provide) in the same run: full handshakes, then resumed handshakes (a session ticket,
+ * or for TLS 1.2 whatever the client offers: ticket or session ID). TLS 1.3 with
+ * TLS_AES_128_GCM_SHA256 and TLS 1.2 with ECDHE-ECDSA-AES128-GCM-SHA256, each pinned by its
+ * own s_server (`--tls 1.3` or `--tls 1.2` measures one). Each connection is opened,
+ * handshaken and closed before the next; the two clients alternate for `--rounds` rounds
+ * after a warm-up and each keeps its best.
  *
- *   node_modules/.bin/deno run -A bench/handshake_bench.ts [--n 200] [--rounds 3] [--json]
+ *   node_modules/.bin/deno run -A bench/handshake_bench.ts [--n 200] [--rounds 3] [--tls both] [--json]
  *   node_modules/.bin/bun bench/handshake_bench.ts
  *   bash scripts/bench_node.sh bench/handshake_bench.ts
  *
@@ -13,16 +16,26 @@
  * @module
  */
 import * as tls from "node:tls";
-import { connect, createDefaultContext, Purpose, type SSLContext, SSLSession } from "../mod.ts";
+import {
+  connect,
+  createDefaultContext,
+  Purpose,
+  type SSLContext,
+  SSLSession,
+  TLSVersion,
+} from "../mod.ts";
 import {
   makePki,
   note,
   numberOption,
+  opensslVersionArgs,
   type Pki,
   report,
   type Result,
   type SServer,
   startSServer,
+  type TlsVersion,
+  tlsVersions,
 } from "./_util.ts";
 
 const N = numberOption("n", 200);
@@ -61,14 +74,28 @@ async function webtlsSession(ctx: SSLContext, port: number): Promise<SSLSession 
 
 // ----------------------------------------------------------------------------- node:tls
 
-function nativeHandshake(port: number, ca: string, session?: Uint8Array): Promise<boolean> {
+/**
+ * `minVersion`/`maxVersion` pinning `v`: s_server pins it too, but a client pinned as well
+ * fails loudly instead of measuring another version if the server were misconfigured.
+ */
+function nativeVersion(v: TlsVersion): tls.ConnectionOptions {
+  const name = v === "1.3" ? "TLSv1.3" : "TLSv1.2";
+  return { minVersion: name, maxVersion: name };
+}
+
+function nativeHandshake(
+  port: number,
+  ca: string,
+  v: TlsVersion,
+  session?: Uint8Array,
+): Promise<boolean> {
   return new Promise((resolve, reject) => {
     const s = tls.connect({
       host: "127.0.0.1",
       port,
       servername: "localhost",
       ca,
-      minVersion: "TLSv1.3",
+      ...nativeVersion(v),
       session: session as Buffer | undefined,
     });
     s.once("secureConnect", () => {
@@ -82,7 +109,7 @@ function nativeHandshake(port: number, ca: string, session?: Uint8Array): Promis
   });
 }
 
-function nativeSession(port: number, ca: string): Promise<Uint8Array | null> {
+function nativeSession(port: number, ca: string, v: TlsVersion): Promise<Uint8Array | null> {
   return new Promise((resolve, reject) => {
     let session: Uint8Array | null = null;
     const s = tls.connect({
@@ -90,7 +117,7 @@ function nativeSession(port: number, ca: string): Promise<Uint8Array | null> {
       port,
       servername: "localhost",
       ca,
-      minVersion: "TLSv1.3",
+      ...nativeVersion(v),
     });
     s.on("session", (buf: Uint8Array) => (session = buf));
     s.once("secureConnect", () => s.write(REQUEST));
@@ -124,26 +151,28 @@ async function compare(
   return [a, b];
 }
 
-async function run(pki: Pki, server: SServer): Promise<Result[]> {
+async function run(pki: Pki, server: SServer, v: TlsVersion): Promise<Result[]> {
   const port = server.port;
   const ctx = await createDefaultContext(Purpose.SERVER_AUTH, { cafile: pki.caFile });
+  // Pinned like the node:tls client (see nativeVersion).
+  ctx.minimumVersion = ctx.maximumVersion = v === "1.3" ? TLSVersion.TLSv1_3 : TLSVersion.TLSv1_2;
   const results: Result[] = [];
 
-  note(`full handshakes: ${ROUNDS} rounds of ${N} per client`);
+  note(`TLS ${v} full handshakes: ${ROUNDS} rounds of ${N} per client`);
   const [fullOurs, fullTheirs] = await compare(
     () => webtlsHandshake(ctx, port),
-    () => nativeHandshake(port, pki.caPem),
+    () => nativeHandshake(port, pki.caPem, v),
   );
   results.push({
     bench: "handshake",
-    name: "full handshakes/s",
+    name: `TLS ${v} full handshakes/s`,
     ours: fullOurs,
     theirs: fullTheirs,
     reference: "node:tls",
     unit: "handshakes/s",
   });
 
-  note("resumed handshakes (TLS 1.3 ticket)");
+  note(`TLS ${v} resumed handshakes`);
   let ours = NaN, theirs = NaN;
   let session: SSLSession | null = null;
   try {
@@ -157,14 +186,15 @@ async function run(pki: Pki, server: SServer): Promise<Result[]> {
     note(`  webtls: resumption failed: ${e instanceof Error ? e.message : e}`);
     session = null;
   }
-  const nativeTicket = await nativeSession(port, pki.caPem);
-  const nativeOk = nativeTicket !== null && (await nativeHandshake(port, pki.caPem, nativeTicket));
+  const nativeTicket = await nativeSession(port, pki.caPem, v);
+  const nativeOk = nativeTicket !== null &&
+    (await nativeHandshake(port, pki.caPem, v, nativeTicket));
   if (!nativeOk) note("  node:tls: session resumption is not available on this runtime");
   if (session) {
     const s = session;
     await rate(WARMUP, () => webtlsHandshake(ctx, port, s));
   }
-  if (nativeOk) await rate(WARMUP, () => nativeHandshake(port, pki.caPem, nativeTicket!));
+  if (nativeOk) await rate(WARMUP, () => nativeHandshake(port, pki.caPem, v, nativeTicket!));
   ours = session ? 0 : NaN;
   theirs = nativeOk ? 0 : NaN;
   for (let i = 0; i < ROUNDS; i++) {
@@ -175,13 +205,13 @@ async function run(pki: Pki, server: SServer): Promise<Result[]> {
     if (nativeOk) {
       theirs = Math.max(
         theirs,
-        await rate(N, () => nativeHandshake(port, pki.caPem, nativeTicket!)),
+        await rate(N, () => nativeHandshake(port, pki.caPem, v, nativeTicket!)),
       );
     }
   }
   results.push({
     bench: "handshake",
-    name: "resumed handshakes/s",
+    name: `TLS ${v} resumed handshakes/s`,
     ours,
     theirs,
     reference: "node:tls",
@@ -193,10 +223,16 @@ async function run(pki: Pki, server: SServer): Promise<Result[]> {
 const pki = makePki();
 let server: SServer | undefined;
 try {
-  server = await startSServer(pki, ["-tls1_3", "-www"]);
-  const results = await run(pki, server);
+  const results: Result[] = [];
+  for (const v of tlsVersions()) {
+    // One s_server per version, pinned to it and to its AES-128-GCM suite.
+    server = await startSServer(pki, [...opensslVersionArgs(v), "-www"]);
+    results.push(...await run(pki, server, v));
+    await server.stop();
+    server = undefined;
+  }
   report(
-    `TLS 1.3 client handshakes against openssl s_server (ECDSA P-256, X25519), best of ${ROUNDS}x${N}`,
+    `Client handshakes against openssl s_server (ECDSA P-256, X25519), best of ${ROUNDS}x${N}`,
     results,
   );
 } finally {

@@ -1,5 +1,6 @@
 /**
- * Bulk throughput of one TLS 1.3 TLS_AES_128_GCM_SHA256 connection over loopback, webtls
+ * Bulk throughput of one connection over loopback, TLS 1.3 with TLS_AES_128_GCM_SHA256 and
+ * TLS 1.2 with ECDHE-ECDSA-AES128-GCM-SHA256 (`--tls 1.3` or `--tls 1.2` measures one), webtls
  * against the runtime's own TLS client (`node:tls`) talking to the same `openssl s_server`s in
  * the same run:
  *
@@ -10,7 +11,7 @@
  * The clock starts after the handshake. Payload MB/s (10^6 bytes); the two clients alternate
  * for `--rounds` rounds and each keeps its best.
  *
- *   node_modules/.bin/deno run -A bench/throughput_bench.ts [--mib 64] [--rounds 3] [--json]
+ *   node_modules/.bin/deno run -A bench/throughput_bench.ts [--mib 64] [--rounds 3] [--tls both] [--json]
  *   node_modules/.bin/bun bench/throughput_bench.ts
  *   bash scripts/bench_node.sh bench/throughput_bench.ts
  *
@@ -25,18 +26,22 @@ import {
   makePki,
   note,
   numberOption,
+  opensslVersionArgs,
   type Pki,
   report,
   type Result,
   type SServer,
   startSServer,
+  SUITE,
+  SUITE_IANA,
+  type TlsVersion,
+  tlsVersions,
 } from "./_util.ts";
 
 const MIB = numberOption("mib", 64);
 const TOTAL = MIB * 1024 * 1024;
 const ROUNDS = numberOption("rounds", 3);
 const WRITE_SIZE = 256 * 1024;
-const SUITE = "TLS_AES_128_GCM_SHA256";
 const FILE = "payload.bin";
 const GET = new TextEncoder().encode(`GET /${FILE} HTTP/1.0\r\n\r\n`);
 
@@ -50,15 +55,21 @@ function mbps(bytes: number, ms: number): number {
   return bytes / (ms / 1000) / 1e6;
 }
 
-function expectSuite(who: string, name: string | undefined): void {
-  if (name !== SUITE) throw new Error(`${who} negotiated ${name}, expected ${SUITE}`);
+/**
+ * Fails unless one of `names` is the suite pinned for `v`, under its OpenSSL or IANA name
+ * (node:tls reports both, and runtimes differ in which they fill in).
+ */
+function expectSuite(who: string, v: TlsVersion, ...names: (string | undefined)[]): void {
+  if (!names.some((n) => n === SUITE[v] || n === SUITE_IANA[v])) {
+    throw new Error(`${who} negotiated ${names.join(" / ")}, expected ${SUITE[v]}`);
+  }
 }
 
 // ----------------------------------------------------------------------------- webtls
 
-async function webtlsReceive(ctx: SSLContext, port: number): Promise<number> {
+async function webtlsReceive(ctx: SSLContext, port: number, v: TlsVersion): Promise<number> {
   const sock = await connect("127.0.0.1", port, { context: ctx, serverHostname: "localhost" });
-  expectSuite("webtls", sock.cipher()?.[0]);
+  expectSuite("webtls", v, sock.cipher()?.[0]);
   const start = performance.now();
   await sock.write(GET);
   let n = 0;
@@ -73,9 +84,9 @@ async function webtlsReceive(ctx: SSLContext, port: number): Promise<number> {
   return mbps(TOTAL, ms);
 }
 
-async function webtlsSend(ctx: SSLContext, port: number): Promise<number> {
+async function webtlsSend(ctx: SSLContext, port: number, v: TlsVersion): Promise<number> {
   const sock = await connect("127.0.0.1", port, { context: ctx, serverHostname: "localhost" });
-  expectSuite("webtls", sock.cipher()?.[0]);
+  expectSuite("webtls", v, sock.cipher()?.[0]);
   const start = performance.now();
   for (let sent = 0; sent < TOTAL; sent += WRITE_SIZE) await sock.write(block);
   await sock.shutdownWrite();
@@ -100,9 +111,9 @@ function nativeConnect(port: number, ca: string): Promise<tls.TLSSocket> {
   });
 }
 
-async function nativeReceive(port: number, ca: string): Promise<number> {
+async function nativeReceive(port: number, ca: string, v: TlsVersion): Promise<number> {
   const s = await nativeConnect(port, ca);
-  expectSuite("node:tls", s.getCipher()?.standardName ?? s.getCipher()?.name);
+  expectSuite("node:tls", v, s.getCipher()?.name, s.getCipher()?.standardName);
   const start = performance.now();
   const n = await new Promise<number>((resolve, reject) => {
     let n = 0;
@@ -117,9 +128,9 @@ async function nativeReceive(port: number, ca: string): Promise<number> {
   return mbps(TOTAL, ms);
 }
 
-async function nativeSend(port: number, ca: string): Promise<number> {
+async function nativeSend(port: number, ca: string, v: TlsVersion): Promise<number> {
   const s = await nativeConnect(port, ca);
-  expectSuite("node:tls", s.getCipher()?.standardName ?? s.getCipher()?.name);
+  expectSuite("node:tls", v, s.getCipher()?.name, s.getCipher()?.standardName);
   const start = performance.now();
   await new Promise<void>((resolve, reject) => {
     let sent = 0;
@@ -159,22 +170,22 @@ async function best(
   return [a, b];
 }
 
-async function run(pki: Pki, www: SServer, sink: SServer): Promise<Result[]> {
+async function run(pki: Pki, www: SServer, sink: SServer, v: TlsVersion): Promise<Result[]> {
   const ctx = await createDefaultContext(Purpose.SERVER_AUTH, { cafile: pki.caFile });
-  note(`receive: ${MIB} MiB from s_server -WWW, ${ROUNDS} rounds`);
+  note(`TLS ${v} receive: ${MIB} MiB from s_server -WWW, ${ROUNDS} rounds`);
   const [rxOurs, rxTheirs] = await best(
-    () => webtlsReceive(ctx, www.port),
-    () => nativeReceive(www.port, pki.caPem),
+    () => webtlsReceive(ctx, www.port, v),
+    () => nativeReceive(www.port, pki.caPem, v),
   );
-  note(`send: ${MIB} MiB to s_server, ${ROUNDS} rounds`);
+  note(`TLS ${v} send: ${MIB} MiB to s_server, ${ROUNDS} rounds`);
   const [txOurs, txTheirs] = await best(
-    () => webtlsSend(ctx, sink.port),
-    () => nativeSend(sink.port, pki.caPem),
+    () => webtlsSend(ctx, sink.port, v),
+    () => nativeSend(sink.port, pki.caPem, v),
   );
   const common = { bench: "throughput", reference: "node:tls", unit: "MB/s" };
   return [
-    { ...common, name: `receive ${MIB} MiB, MB/s`, ours: rxOurs, theirs: rxTheirs },
-    { ...common, name: `send ${MIB} MiB, MB/s`, ours: txOurs, theirs: txTheirs },
+    { ...common, name: `TLS ${v} receive ${MIB} MiB, MB/s`, ours: rxOurs, theirs: rxTheirs },
+    { ...common, name: `TLS ${v} send ${MIB} MiB, MB/s`, ours: txOurs, theirs: txTheirs },
   ];
 }
 
@@ -185,12 +196,19 @@ try {
   const fd = fs.openSync(path.join(pki.dir, FILE), "w");
   for (let n = 0; n < TOTAL; n += WRITE_SIZE) fs.writeSync(fd, block);
   fs.closeSync(fd);
-  const tls13 = ["-tls1_3", "-ciphersuites", SUITE];
-  servers.push(await startSServer(pki, [...tls13, "-WWW"]));
-  servers.push(await startSServer(pki, tls13));
-  const results = await run(pki, servers[0], servers[1]);
+  const results: Result[] = [];
+  for (const v of tlsVersions()) {
+    // A pair of s_servers per version, pinned to it and to its AES-128-GCM suite.
+    const www = await startSServer(pki, [...opensslVersionArgs(v), "-WWW"]);
+    servers.push(www);
+    const sink = await startSServer(pki, opensslVersionArgs(v));
+    servers.push(sink);
+    results.push(...await run(pki, www, sink, v));
+    await www.stop();
+    await sink.stop();
+  }
   report(
-    `TLS 1.3 ${SUITE} bulk throughput over loopback against openssl s_server, best of ${ROUNDS}`,
+    `Bulk throughput (AES-128-GCM) over loopback against openssl s_server, best of ${ROUNDS}`,
     results,
   );
 } finally {
