@@ -19,6 +19,7 @@ export class Transcript {
   #len = 0;
   #count = 0;
   #cache?: { len: number; digest: Promise<Bytes> };
+  #released = false;
 
   /**
    * @param provider where the digests come from
@@ -54,8 +55,9 @@ export class Transcript {
 
   /** Appends one complete handshake message (header included), copying its bytes. */
   add(message: Uint8Array): void {
+    if (this.#released) throw new Error("transcript already released");
     if (this.#len + message.byteLength > this.#buf.byteLength) {
-      let cap = this.#buf.byteLength * 2;
+      let cap = Math.max(256, this.#buf.byteLength * 2);
       while (cap < this.#len + message.byteLength) cap *= 2;
       const next = new Uint8Array(cap);
       next.set(this.#buf.subarray(0, this.#len));
@@ -71,18 +73,24 @@ export class Transcript {
    * RFC 5246 §7.4.8).
    */
   messages(): Bytes {
+    if (this.#released) throw new Error("transcript already released");
     return this.#buf.slice(0, this.#len);
   }
 
   #hashAlg(): HashAlgorithm {
+    if (this.#released) throw new Error("transcript already released");
     if (!this.#alg) throw new Error("transcript hash not chosen yet");
     return this.#alg;
   }
 
   /** Transcript-Hash of the messages so far; asking again without new messages hashes once. */
   hash(): Promise<Bytes> {
-    const alg = this.#alg;
-    if (!alg) return Promise.reject(new Error("transcript hash not chosen yet"));
+    let alg: HashAlgorithm;
+    try {
+      alg = this.#hashAlg();
+    } catch (e) {
+      return Promise.reject(e);
+    }
     if (this.#cache?.len !== this.#len) {
       // Appends never overwrite bytes already written, so a view is safe to hash lazily.
       this.#cache = {
@@ -103,6 +111,17 @@ export class Transcript {
     data.set(this.#buf.subarray(0, this.#len));
     data.set(extra, this.#len);
     return await this.#provider.hash(alg, data);
+  }
+
+  /**
+   * Frees the messages once nothing will hash them again (after the handshake, without
+   * post-handshake authentication); hashing afterwards is a bug and throws.
+   */
+  release(): void {
+    this.#buf = new Uint8Array(0);
+    this.#len = 0;
+    this.#cache = undefined;
+    this.#released = true;
   }
 
   /**

@@ -131,10 +131,10 @@ export function startTls12Client(
     hello,
     transcript,
     suite,
-    serverRandom: sh.random,
+    serverRandom: sh.random.slice(),
     ems: false,
     expectTicket: false,
-    sessionId: sh.sessionId,
+    sessionId: sh.sessionId.slice(),
   };
   checkServerHelloExtensions(cx, hs, sh.extensions);
   transcript.setHash(suite.hash);
@@ -142,7 +142,7 @@ export function startTls12Client(
   Object.assign(cx.info, {
     version: Version.TLS12,
     cipherSuite: suite.id,
-    serverRandom: sh.random,
+    serverRandom: hs.serverRandom,
     extendedMasterSecret: hs.ems,
   });
   cx.setVersion(Version.TLS12);
@@ -287,7 +287,8 @@ class ExpectCertificate implements HandshakeState {
     if (ignoredHelloRequest(msg)) return Promise.resolve(this);
     if (msg.type !== H.certificate) throw unexpectedMessage(msg.type, this.name);
     const hs = this.hs;
-    const chain = decodeCertificate12(msg.body);
+    // Kept after the handshake: copied, so no view pins a whole received chunk.
+    const chain = decodeCertificate12(msg.body).map((c) => c.slice());
     if (chain.length === 0) {
       throw alertError(
         Alert.decode_error,
@@ -440,7 +441,7 @@ class ExpectChangeCipherSpec implements HandshakeState {
       throw unexpectedMessage(msg.type, this.name);
     }
     const nst = decodeNewSessionTicket12(msg.body);
-    hs.ticket = nst.ticket.byteLength ? nst.ticket : undefined;
+    hs.ticket = nst.ticket.byteLength ? nst.ticket.slice() : undefined;
     hs.expectTicket = false;
     hs.transcript.add(msg.raw);
     return Promise.resolve(this);
@@ -476,7 +477,7 @@ class ExpectFinished implements HandshakeState {
     // RFC 5246 §7.3: in an abbreviated handshake the client answers the server's Finished.
     if (hs.resumed) await sendChangeCipherSpecAndFinished(cx, hs);
     // RFC 5929 §3.1: tls-unique is the first Finished of the handshake.
-    cx.info.tlsUnique = hs.resumed ? verifyData : hs.clientFinished;
+    cx.info.tlsUnique = hs.resumed ? verifyData.slice() : hs.clientFinished;
     cx.setExporter((label, context, length) =>
       hs.keys!.exportKeyingMaterial(label, context, length)
     );

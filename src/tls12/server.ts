@@ -126,7 +126,7 @@ export async function startTls12Server(
     );
   }
   const offer = parseOffer12(cfg, hello);
-  cx.info.clientRandom = hello.random;
+  cx.info.clientRandom = hello.random.slice();
   cx.info.serverName = offer.serverName;
   // A ticket or session ID that does not resume counts as a miss, as OpenSSL counts it.
   cx.info.resumptionOffered = (offer.ticket?.byteLength ?? 0) > 0 || hello.sessionId.byteLength > 0;
@@ -366,7 +366,7 @@ async function resumeSession(
 ): Promise<HandshakeState> {
   const master = new MasterSecret12(hs.cfg.provider, hs.suite.hash, s.psk);
   hs.keys = new Tls12Keys(cx, hs.suite, "server", master, {
-    client: hs.hello.random,
+    client: cx.info.clientRandom!,
     server: hs.serverRandom,
   });
   hs.keys.keyLog(hs.cfg.keyLog);
@@ -419,7 +419,8 @@ class ExpectClientCertificate12 implements HandshakeState {
   handle(cx: Connection, msg: HandshakeMessage): Promise<HandshakeState> {
     if (msg.type !== H.certificate) throw unexpectedMessage(msg.type, this.name);
     const hs = this.hs;
-    const chain = decodeCertificate12(msg.body);
+    // Kept after the handshake: copied, so no view pins a whole received chunk.
+    const chain = decodeCertificate12(msg.body).map((c) => c.slice());
     hs.transcript.add(msg.raw);
     if (chain.length === 0) {
       // RFC 5246 §7.4.6: without a certificate the server may abort with handshake_failure.
@@ -449,7 +450,7 @@ class ExpectClientKeyExchange implements HandshakeState {
     const pms = await hs.share!.agree(point);
     hs.transcript.add(msg.raw);
     const sessionHash = hs.ems ? await hs.transcript.hash() : undefined;
-    const randoms = { client: hs.hello.random, server: hs.serverRandom };
+    const randoms = { client: cx.info.clientRandom!, server: hs.serverRandom };
     hs.keys = await Tls12Keys.derive(
       cx,
       hs.cfg.provider,
@@ -537,7 +538,7 @@ class ExpectClientFinished12 implements HandshakeState {
       }
     }
     // RFC 5929 §3.1: tls-unique is the first Finished of the handshake.
-    cx.info.tlsUnique = hs.resumed ? hs.serverFinished : verifyData;
+    cx.info.tlsUnique = hs.resumed ? hs.serverFinished : verifyData.slice();
     cx.setExporter((label, context, length) =>
       hs.keys!.exportKeyingMaterial(label, context, length)
     );

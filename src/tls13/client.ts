@@ -303,7 +303,7 @@ class ExpectServerHello implements HandshakeState {
       version: Version.TLS13,
       cipherSuite: suite.id,
       group: share.group,
-      serverRandom: sh.random,
+      serverRandom: sh.random.slice(),
       sessionReused: psk !== undefined,
     });
     cx.setVersion(Version.TLS13);
@@ -516,7 +516,8 @@ class ExpectCertificate implements HandshakeState {
       );
     }
     for (const entry of cert.entries) checkExtensions("CT", entry.extensions, hs.offered);
-    const chain = cert.entries.map((e) => e.cert);
+    // Kept after the handshake: copied, so no view pins a whole received chunk.
+    const chain = cert.entries.map((e) => e.cert.slice());
     cx.info.peerCertificates = chain;
     hs.peer = hs.cfg.verifyPeer(chain);
     hs.transcript.add(msg.raw);
@@ -594,6 +595,9 @@ class ExpectFinished implements HandshakeState {
     await traffic.resumption(master, await hs.transcript.hash());
     await traffic.useApplicationWriter();
     await traffic.useApplicationReader();
+    traffic.endHandshake();
+    // Post-handshake authentication hashes the handshake again; otherwise let it go.
+    if (!hs.cfg.postHandshakeAuth) hs.transcript.release();
     cx.completeHandshake();
     return new ClientConnected(hs);
   }
@@ -645,7 +649,7 @@ class ClientConnected implements HandshakeState {
         const ticket: Tls13Ticket = {
           version: Version.TLS13,
           cipherSuite: hs.suite!.id,
-          ticket: nst.ticket,
+          ticket: nst.ticket.slice(),
           psk: await traffic.resumptionPsk(nst.nonce),
           ageAdd: nst.ageAdd,
           lifetime: nst.lifetime,

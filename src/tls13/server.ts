@@ -298,7 +298,7 @@ class ExpectClientHello implements HandshakeState {
     }
     if (hs.retry) checkSecondHello(hs.retry, offer);
     else await this.#sni(cx, offer.serverName);
-    cx.info.clientRandom = hello.random;
+    cx.info.clientRandom = hello.random.slice();
     cx.info.serverName = offer.serverName;
     cx.info.peerPostHandshakeAuth = offer.postHandshakeAuth;
     hs.offeredPha = offer.postHandshakeAuth;
@@ -642,7 +642,8 @@ function receiveClientCertificate(
     }
     return false;
   }
-  const chain = cert.entries.map((e) => e.cert);
+  // Kept after the handshake: copied, so no view pins a whole received chunk.
+  const chain = cert.entries.map((e) => e.cert.slice());
   hs.peer = hs.cfg.verifyPeer(chain);
   hs.peerCertificates = chain;
   cx.info.peerCertificates = chain;
@@ -711,6 +712,10 @@ class ExpectClientFinished implements HandshakeState {
     hs.transcript.add(msg.raw);
     await traffic.resumption(this.master, await hs.transcript.hash());
     await traffic.useApplicationReader();
+    traffic.endHandshake();
+    // Post-handshake authentication hashes the handshake again; otherwise let it go.
+    if (!hs.offeredPha) hs.transcript.release();
+    hs.retry = undefined;
     cx.completeHandshake();
     const connected = new ServerConnected(hs);
     await connected.sendTickets(cx, hs.cfg.numTickets);
@@ -732,7 +737,8 @@ export class ServerConnected implements HandshakeState {
     const sealer = hs.cfg.tickets;
     if (!sealer || count <= 0) return;
     const traffic = hs.traffic!;
-    for (let i = 0; i < count; i++) {
+    // The tickets are independent: derive and seal them concurrently, send them in order.
+    const tickets = Array.from({ length: count }, async () => {
       const nonce = new Uint8Array([hs.ticketsSent >>> 8, hs.ticketsSent & 0xff]);
       hs.ticketsSent++;
       const ageAdd = new DataView(hs.cfg.provider.random(4).buffer).getUint32(0);
@@ -749,7 +755,7 @@ export class ServerConnected implements HandshakeState {
         verifiedChain: cx.info.verifiedChain,
         extendedMasterSecret: false,
       });
-      cx.sendHandshake(frameHandshake(
+      return frameHandshake(
         H.new_session_ticket,
         encodeNewSessionTicket13({
           lifetime: hs.cfg.ticketLifetime,
@@ -758,8 +764,9 @@ export class ServerConnected implements HandshakeState {
           ticket,
           extensions: [],
         }),
-      ));
-    }
+      );
+    });
+    for (const msg of await Promise.all(tickets)) cx.sendHandshake(msg);
   }
 
   async handle(cx: Connection, msg: HandshakeMessage): Promise<HandshakeState> {

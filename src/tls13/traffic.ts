@@ -15,6 +15,8 @@ import {
   type ApplicationTrafficSecret,
   type ExporterSecret,
   exposeSecret,
+  type FinishedKey,
+  finishedKey,
   finishedVerifyData,
   type HandshakeSecret,
   type HandshakeTrafficSecret,
@@ -32,8 +34,14 @@ export class Tls13Secrets {
   readonly #cx: Connection;
   readonly #side: "client" | "server";
   readonly #keyLog: boolean;
-  #clientHs?: HandshakeTrafficSecret;
-  #serverHs?: HandshakeTrafficSecret;
+  /** Until the handshake ends: this side's handshake write keys and both Finished keys. */
+  #handshake?: {
+    writer: Promise<RecordProtection13>;
+    client: Promise<FinishedKey>;
+    server: Promise<FinishedKey>;
+  };
+  #nextWriter?: Promise<RecordProtection13>;
+  #nextReader?: Promise<RecordProtection13>;
   #clientAp?: ApplicationTrafficSecret;
   #serverAp?: ApplicationTrafficSecret;
   #exporter?: ExporterSecret;
@@ -84,33 +92,43 @@ export class Tls13Secrets {
 
   /**
    * Derives both handshake traffic secrets from the transcript through ServerHello and
-   * switches the read direction to the peer's. RFC 8446 §7.1.
+   * switches the read direction to the peer's. RFC 8446 §7.1. This side's write keys and both
+   * Finished keys are derived meanwhile, ready when needed.
    */
   async handshake(secret: HandshakeSecret, helloHash: Bytes): Promise<void> {
-    [this.#clientHs, this.#serverHs] = await Promise.all([
+    const [client, server] = await Promise.all([
       secret.clientHandshakeTrafficSecret(helloHash),
       secret.serverHandshakeTrafficSecret(helloHash),
     ]);
-    this.#log("CLIENT_HANDSHAKE_TRAFFIC_SECRET", this.#clientHs);
-    this.#log("SERVER_HANDSHAKE_TRAFFIC_SECRET", this.#serverHs);
-    const peer = this.#side === "client" ? this.#serverHs : this.#clientHs;
+    this.#log("CLIENT_HANDSHAKE_TRAFFIC_SECRET", client);
+    this.#log("SERVER_HANDSHAKE_TRAFFIC_SECRET", server);
+    const [own, peer] = this.#side === "client" ? [client, server] : [server, client];
+    this.#handshake = {
+      writer: started(this.#protection(own)),
+      client: started(finishedKey(client)),
+      server: started(finishedKey(server)),
+    };
     this.#cx.setReader(await this.#protection(peer));
   }
 
   /** Switches the write direction to this side's handshake traffic keys. */
   async useHandshakeWriter(): Promise<void> {
-    const own = this.#side === "client" ? this.#clientHs! : this.#serverHs!;
-    await this.#cx.setWriter(await this.#protection(own));
+    await this.#cx.setWriter(await this.#handshake!.writer);
   }
 
   /** verify_data of the server's Finished. RFC 8446 §4.4.4. */
-  serverFinished(transcriptHash: Bytes): Promise<Bytes> {
-    return finishedVerifyData(this.#serverHs!, transcriptHash);
+  async serverFinished(transcriptHash: Bytes): Promise<Bytes> {
+    return await (await this.#handshake!.server).verifyData(transcriptHash);
   }
 
   /** verify_data of the client's handshake Finished. */
-  clientFinished(transcriptHash: Bytes): Promise<Bytes> {
-    return finishedVerifyData(this.#clientHs!, transcriptHash);
+  async clientFinished(transcriptHash: Bytes): Promise<Bytes> {
+    return await (await this.#handshake!.client).verifyData(transcriptHash);
+  }
+
+  /** Forgets the handshake traffic secrets once both Finished messages are done. */
+  endHandshake(): void {
+    this.#handshake = undefined;
   }
 
   /**
@@ -123,7 +141,7 @@ export class Tls13Secrets {
 
   /**
    * Derives the application traffic and exporter secrets from the transcript through the
-   * server Finished. RFC 8446 §7.1.
+   * server Finished, and starts deriving their record keys. RFC 8446 §7.1.
    */
   async application(master: MasterSecret, transcriptHash: Bytes): Promise<void> {
     [this.#clientAp, this.#serverAp, this.#exporter] = await Promise.all([
@@ -134,18 +152,30 @@ export class Tls13Secrets {
     this.#log("CLIENT_TRAFFIC_SECRET_0", this.#clientAp);
     this.#log("SERVER_TRAFFIC_SECRET_0", this.#serverAp);
     this.#log("EXPORTER_SECRET", this.#exporter);
+    this.#nextWriter = started(this.#protection(this.#own()));
+    this.#nextReader = started(this.#protection(this.#peer()));
   }
 
-  /** Switches this side's writes to its application traffic keys. */
+  #own(): ApplicationTrafficSecret {
+    return (this.#side === "client" ? this.#clientAp : this.#serverAp)!;
+  }
+
+  #peer(): ApplicationTrafficSecret {
+    return (this.#side === "client" ? this.#serverAp : this.#clientAp)!;
+  }
+
+  /** Switches this side's writes to its (current) application traffic keys. */
   async useApplicationWriter(): Promise<void> {
-    const own = this.#side === "client" ? this.#clientAp! : this.#serverAp!;
-    await this.#cx.setWriter(await this.#protection(own));
+    const writer = this.#nextWriter ?? this.#protection(this.#own());
+    this.#nextWriter = undefined;
+    await this.#cx.setWriter(await writer);
   }
 
-  /** Switches reads to the peer's application traffic keys. */
+  /** Switches reads to the peer's (current) application traffic keys. */
   async useApplicationReader(): Promise<void> {
-    const peer = this.#side === "client" ? this.#serverAp! : this.#clientAp!;
-    this.#cx.setReader(await this.#protection(peer));
+    const reader = this.#nextReader ?? this.#protection(this.#peer());
+    this.#nextReader = undefined;
+    this.#cx.setReader(await reader);
   }
 
   /** Derives the resumption master secret from the transcript through the client Finished. */
@@ -204,4 +234,10 @@ export class Tls13Secrets {
   exportKeyingMaterial(label: string, context: Bytes | undefined, length: number): Promise<Bytes> {
     return this.#exporter!.export(label, context, length);
   }
+}
+
+/** `p`, marked handled: it is awaited later, and may fail before that. */
+function started<T>(p: Promise<T>): Promise<T> {
+  p.catch(() => {});
+  return p;
 }
