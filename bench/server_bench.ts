@@ -588,6 +588,8 @@ async function throughput(
 interface MemoryReading {
   rss: number;
   heapUsed: number;
+  /** The JS heap the engine holds from the system, used or not. */
+  heapTotal: number;
   /** Memory of ArrayBuffers and other objects outside the JS heap, where the runtime says. */
   external: number;
 }
@@ -623,7 +625,12 @@ async function memoryChild(kind: ServerKind, certFile: string, keyFile: string):
       if (line !== "rss") continue;
       await collectGarbage();
       const m = process.memoryUsage();
-      const reading: MemoryReading = { rss: m.rss, heapUsed: m.heapUsed, external: m.external };
+      const reading: MemoryReading = {
+        rss: m.rss,
+        heapUsed: m.heapUsed,
+        heapTotal: m.heapTotal,
+        external: m.external,
+      };
       console.log(JSON.stringify(reading));
     }
   });
@@ -713,7 +720,8 @@ async function memoryPerConnection(
     note(
       `  ${kind}: ${held.ready} idle connections, RSS ${(before.rss / 2 ** 20).toFixed(1)} -> ` +
         `${(after.rss / 2 ** 20).toFixed(1)} MiB: ${perConn.toFixed(1)} KiB each ` +
-        `(JS heap ${each("heapUsed")} KiB, external ${each("external")} KiB)`,
+        `(JS heap ${each("heapUsed")} KiB used, ${each("heapTotal")} KiB held; ` +
+        `external ${each("external")} KiB)`,
     );
     return perConn;
   } finally {

@@ -212,6 +212,16 @@ export class Connection {
     this.#transportEof = true;
   }
 
+  /**
+   * Ends the connection because the transport closed without close_notify where the
+   * application counts that as a truncation (RFC 8446 §6.1): the error is final, and no
+   * close_notify follows it. Returns the error to throw.
+   */
+  truncated(detail?: string): SSLError {
+    this.#error ??= new SSLEOFError(detail);
+    return this.#error;
+  }
+
   /** Runs `fn` with the engine locked and any failure turned into an alert and `SSLError`. */
   #run<T>(fn: () => T | Promise<T>): Promise<T> {
     const run = this.#lock.then(async () => {

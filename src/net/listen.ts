@@ -7,7 +7,7 @@
 import type { SSLContext } from "../ssl/context.ts";
 import type { SSLSocket, Transport } from "../ssl/socket.ts";
 import { AsyncQueue } from "./_queue.ts";
-import { nodeSocketTransport, runtimeName } from "./tcp.ts";
+import { type DenoConn, denoTransport, nodeSocketTransport, runtimeName } from "./tcp.ts";
 
 /** Options of {@link listen}. */
 export interface ListenOptions {
@@ -90,13 +90,8 @@ async function listenTcp(hostname: string, port: number): Promise<TcpListener> {
   }
 }
 
-interface DenoConn extends Transport {
-  remoteAddr: { hostname: string; port: number };
-  close(): void;
-  setNoDelay?(v: boolean): void;
-}
-
-interface DenoListener extends AsyncIterable<DenoConn> {
+interface DenoListener
+  extends AsyncIterable<DenoConn & { remoteAddr: { hostname: string; port: number } }> {
   addr: { port: number };
   close(): void;
 }
@@ -113,7 +108,7 @@ function denoListen(hostname: string, port: number): TcpListener {
         for await (const conn of l) {
           conn.setNoDelay?.(true);
           const { hostname: h, port: p } = conn.remoteAddr;
-          yield Object.assign(conn, { peer: `${h}:${p}` });
+          yield Object.assign(denoTransport(conn), { peer: `${h}:${p}` });
         }
       } catch {
         // the listener was closed

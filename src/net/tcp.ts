@@ -5,11 +5,17 @@
  */
 import type { Transport } from "../ssl/socket.ts";
 
+/** Minimal shape of a Deno TCP connection. */
+export interface DenoConn {
+  read(p: Uint8Array): Promise<number | null>;
+  readonly writable: WritableStream<Uint8Array>;
+  close(): void;
+  setNoDelay?(v: boolean): void;
+}
+
 /** Minimal shape of the Deno namespace this module uses. */
 interface DenoLike {
-  connect(o: { hostname: string; port: number; transport: "tcp" }): Promise<
-    Transport & { close(): void; setNoDelay?(v: boolean): void }
-  >;
+  connect(o: { hostname: string; port: number; transport: "tcp" }): Promise<DenoConn>;
 }
 
 /** Minimal shape of a Bun socket. */
@@ -57,17 +63,7 @@ export async function openTcp(host: string, port: number): Promise<Transport> {
     case "deno": {
       const conn = await g.Deno!.connect({ hostname: host, port, transport: "tcp" });
       conn.setNoDelay?.(true);
-      return {
-        readable: conn.readable,
-        writable: conn.writable,
-        close: () => {
-          try {
-            conn.close();
-          } catch {
-            // Deno's streams close the connection themselves at EOF: closing twice is a no-op.
-          }
-        },
-      };
+      return denoTransport(conn);
     }
     case "bun":
       return await bunTcp(host, port);
@@ -83,6 +79,40 @@ export async function openTcp(host: string, port: number): Promise<Transport> {
     default:
       return await nodeTcp(host, port);
   }
+}
+
+/** What a Deno read asks for while the peer is quiet, and after a read that filled it. */
+const DENO_SMALL_READ = 4096;
+const DENO_LARGE_READ = 65536;
+
+/**
+ * A Deno connection as a {@link Transport}. `conn.readable` parks a 64 KiB buffer in every
+ * pending read, which is most of an idle connection's memory; this reads into 4 KiB while the
+ * peer is quiet and into 64 KiB while a read comes back full (a bulk transfer is under way).
+ */
+export function denoTransport(conn: DenoConn): Transport {
+  let size = DENO_SMALL_READ;
+  const close = () => {
+    try {
+      conn.close();
+    } catch {
+      // already closed
+    }
+  };
+  const readable = new ReadableStream<Uint8Array>({
+    async pull(controller) {
+      const buf = new Uint8Array(size);
+      const n = await conn.read(buf);
+      if (n === null) {
+        controller.close();
+        return;
+      }
+      size = n === size ? DENO_LARGE_READ : DENO_SMALL_READ;
+      controller.enqueue(buf.subarray(0, n));
+    },
+    cancel: close,
+  });
+  return { readable, writable: conn.writable, close };
 }
 
 /** Bun's native TCP client, adapted to Web Streams with backpressure on both sides. */

@@ -3,7 +3,7 @@
  * @module
  */
 import { EMPTY } from "../_bytes.ts";
-import { SSLEOFError, SSLWantReadError } from "../errors.ts";
+import { SSLWantReadError } from "../errors.ts";
 import { SSLBase, type WrapOptions } from "./_base.ts";
 import type { SSLContext } from "./context.ts";
 import type { MemoryBIO } from "./memory_bio.ts";
@@ -81,7 +81,7 @@ export class SSLObject extends SSLBase {
     const data = conn.readApplicationData(len);
     if (data) return data;
     if (conn.closeNotifyReceived) return EMPTY;
-    if (this.#incoming.eof) throw new SSLEOFError();
+    if (this.#incoming.eof) throw conn.truncated();
     throw new SSLWantReadError();
   }
 
@@ -104,7 +104,7 @@ export class SSLObject extends SSLBase {
     this.#outgoing.write(conn.takeOutgoing());
     while (!conn.closeNotifyReceived) {
       if (this.#incoming.pending === 0) {
-        if (this.#incoming.eof) throw new SSLEOFError();
+        if (this.#incoming.eof) throw conn.truncated();
         throw new SSLWantReadError();
       }
       await this.#step();

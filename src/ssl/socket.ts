@@ -4,7 +4,7 @@
  * @module
  */
 import { type Bytes, EMPTY } from "../_bytes.ts";
-import { SSLEOFError, SSLError, SSLSyscallError } from "../errors.ts";
+import { SSLError, SSLSyscallError } from "../errors.ts";
 import { SSLBase, type WrapOptions } from "./_base.ts";
 import type { SSLContext } from "./context.ts";
 
@@ -159,7 +159,7 @@ export class SSLSocket extends SSLBase {
       await this.#flush();
       while (!conn.handshakeComplete) {
         if (this.#transportEof) {
-          throw new SSLEOFError("EOF occurred in violation of protocol (during the handshake)");
+          throw conn.truncated("EOF occurred in violation of protocol (during the handshake)");
         }
         await this.#pump();
       }
@@ -195,7 +195,7 @@ export class SSLSocket extends SSLBase {
       if (conn.closeNotifyReceived || this.#closed) return EMPTY;
       if (this.#transportEof) {
         if (this.suppressRaggedEofs) return EMPTY;
-        throw new SSLEOFError();
+        throw conn.truncated();
       }
       await this.#pump();
     }
@@ -227,7 +227,7 @@ export class SSLSocket extends SSLBase {
     await this.shutdownWrite();
     while (!conn.closeNotifyReceived) {
       conn.readApplicationData();
-      if (this.#transportEof) throw new SSLEOFError();
+      if (this.#transportEof) throw conn.truncated();
       await this.#pump();
     }
     const leftover = conn.takeUnprocessed();
