@@ -983,6 +983,11 @@ export interface ScriptServerOptions {
   tickets?: number;
   /** OpenSSL cipher string for TLS 1.2 (python, node). */
   ciphers?: string;
+  /**
+   * python only: ask for the client certificate after the handshake instead of during it
+   * (`post_handshake_auth` and `verify_client_post_handshake()`; needs `clientCert`).
+   */
+  pha?: boolean;
 }
 
 interface ScriptServerConfig {
@@ -997,6 +1002,7 @@ interface ScriptServerConfig {
   alpn?: string[];
   tickets?: number;
   ciphers?: string;
+  pha?: boolean;
 }
 
 function scriptConfig(pki: Pki, opts: ScriptServerOptions): ScriptServerConfig {
@@ -1013,6 +1019,7 @@ function scriptConfig(pki: Pki, opts: ScriptServerOptions): ScriptServerConfig {
     alpn: opts.alpn,
     tickets: opts.tickets,
     ciphers: opts.ciphers,
+    pha: opts.pha,
   };
 }
 

@@ -138,4 +138,36 @@ describe("webtls client against a Python ssl server", { timeout: TIMEOUT }, () =
       await srv.peer.stop();
     }
   });
+
+  it("answers the server's verify_client_post_handshake() with its certificate", async () => {
+    const srv = await startPythonServer(pki, {
+      minVersion: "TLSv1.3",
+      clientCert: "required",
+      pha: true,
+    });
+    try {
+      const ctx = await clientContext(pki);
+      ctx.postHandshakeAuth = true;
+      await ctx.loadCertChain(pki.leaves.client.chainFile, pki.leaves.client.keyFile);
+      const sock = await connectLocal(srv.port, ctx);
+      // The request rides in front of the first echo; the certificate reaches the server's
+      // next read, which the second message triggers.
+      for (const line of ["before\n", "after\n"]) {
+        await sock.write(enc.encode(line));
+        await readUntil(sock, line);
+      }
+      await sock.close();
+      await eventually(
+        () => serverEvents(srv.peer).some((e) => e.event === "closed"),
+        "the server's closed event",
+      );
+      const events = serverEvents(srv.peer);
+      assert.equal(events.find((e) => e.event === "handshake")!.peerCert, null);
+      const pha = events.find((e) => e.event === "pha");
+      assert.deepEqual(pha?.peerCert, { commonName: "webtls test client" }, JSON.stringify(events));
+      assert.equal(events.find((e) => e.event === "closed")!.cleanClose, true);
+    } finally {
+      await srv.peer.stop();
+    }
+  });
 });

@@ -7,10 +7,12 @@ Options (all optional but certFile/keyFile):
   host ("127.0.0.1"), port (0 = pick a free one), certFile (PEM chain, leaf first),
   keyFile, caFile (for client certificates), clientCert ("none"|"optional"|"required"),
   minVersion / maxVersion ("TLSv1.2"|"TLSv1.3"), alpn ([...]), tickets (TLS 1.3 tickets
-  per handshake), ciphers (OpenSSL cipher string, TLS 1.2).
+  per handshake), ciphers (OpenSSL cipher string, TLS 1.2), pha (with clientCert: request
+  the client certificate after the handshake, with verify_client_post_handshake()).
 
 Prints "READY <port>" once listening, then one JSON line per event:
   {"event":"handshake","version":..,"cipher":..,"alpn":..,"sessionReused":..,"peerCert":..}
+  {"event":"pha","peerCert":..}  (the certificate a post-handshake request brought)
   {"event":"closed","bytes":N,"cleanClose":true|false}
   {"event":"error","stage":"handshake"|"echo","error":".."}
 Each connection is echoed byte for byte until the client closes; the server then sends
@@ -49,7 +51,13 @@ def make_context(opts):
     if mode != "none":
         ctx.load_verify_locations(cafile=opts["caFile"])
         ctx.verify_mode = ssl.CERT_REQUIRED if mode == "required" else ssl.CERT_OPTIONAL
+        # With post_handshake_auth the certificate is requested after the handshake only.
+        ctx.post_handshake_auth = bool(opts.get("pha"))
     return ctx
+
+
+def subject(cert):
+    return dict(x[0] for x in cert["subject"]) if cert else None
 
 
 def serve(ctx, raw, addr):
@@ -74,9 +82,14 @@ def serve(ctx, raw, addr):
                 "cipher": cipher[0] if cipher else None,
                 "alpn": conn.selected_alpn_protocol(),
                 "sessionReused": conn.session_reused,
-                "peerCert": dict(x[0] for x in peer["subject"]) if peer else None,
+                "peerCert": subject(peer),
             }
         )
+        # The CertificateRequest leaves with the next write; the answer is read with the next
+        # read, so the event follows the second message of the client.
+        pha_pending = bool(ctx.post_handshake_auth)
+        if pha_pending:
+            conn.verify_client_post_handshake()
         clean = False
         try:
             while True:
@@ -84,6 +97,9 @@ def serve(ctx, raw, addr):
                 if not data:
                     clean = True  # close_notify received
                     break
+                if pha_pending and conn.getpeercert():
+                    pha_pending = False
+                    emit({"event": "pha", "peerCert": subject(conn.getpeercert())})
                 conn.sendall(data)
                 total += len(data)
         except ssl.SSLEOFError:
