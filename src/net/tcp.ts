@@ -195,7 +195,9 @@ async function nodeTcp(host: string, port: number): Promise<Transport> {
 }
 
 /** Adapts a connected `node:net` socket (or anything with its events) to a {@link Transport}. */
-export function nodeSocketTransport(socket: import("node:net").Socket): Transport {
+export function nodeSocketTransport(
+  socket: import("node:net").Socket,
+): Transport & { close(): void } {
   const readable = new ReadableStream<Uint8Array>({
     start(controller) {
       socket.on("data", (d: Uint8Array) => {

@@ -26,7 +26,6 @@ import {
 import {
   decodeCertificate13,
   decodeCertificateRequest13,
-  decodeCertificateVerify,
   encodeCertificate13,
   encodeCertificateVerify,
 } from "../messages/certificate.ts";
@@ -65,6 +64,7 @@ import {
   checkFinished,
   unexpectedMessage,
   validForTls13Signature,
+  verifyCertificateVerify,
 } from "./common.ts";
 import { EarlySecret, finishedVerifyData, type HandshakeSecret, Psk } from "./key_schedule.ts";
 import { Tls13Secrets } from "./traffic.ts";
@@ -533,33 +533,16 @@ class ExpectCertificateVerify implements HandshakeState {
   async handle(cx: Connection, msg: HandshakeMessage): Promise<HandshakeState> {
     if (msg.type !== H.certificate_verify) throw unexpectedMessage(msg.type, this.name);
     const hs = this.hs;
-    const cv = decodeCertificateVerify(msg.body);
-    const peer = hs.peer!;
-    // RFC 8446 §4.4.3: the scheme must be one we offered and valid for TLS 1.3 signatures.
-    const schemeOk = hs.cfg.signatureSchemes.includes(cv.scheme) &&
-      validForTls13Signature(cv.scheme);
-    // The signature check runs while the chain verification finishes; the chain's verdict
-    // (the Certificate message's) still comes first.
-    const content = certificateVerifyContent("server", await hs.transcript.hash());
-    const signature = schemeOk
-      ? hs.cfg.provider.verify(cv.scheme, peer.leafSpki, content, cv.signature)
-      : Promise.resolve(false);
-    cx.info.verifiedChain = await peer.verifiedChain;
-    if (!schemeOk) {
-      throw alertError(
-        Alert.illegal_parameter,
-        "server signed with a scheme that was not offered",
-        "WRONG_SIGNATURE_TYPE",
-      );
-    }
-    if (!(await signature)) {
-      throw alertError(
-        Alert.decrypt_error,
-        "the server's CertificateVerify signature is invalid",
-        "BAD_SIGNATURE",
-      );
-    }
-    cx.info.peerSignatureScheme = cv.scheme;
+    const { chain, scheme } = await verifyCertificateVerify(
+      hs.cfg.provider,
+      "server",
+      hs.cfg.signatureSchemes,
+      hs.peer!,
+      await hs.transcript.hash(),
+      msg.body,
+    );
+    cx.info.verifiedChain = chain;
+    cx.info.peerSignatureScheme = scheme;
     hs.transcript.add(msg.raw);
     return new ExpectFinished(hs, this.secret);
   }

@@ -6,6 +6,9 @@
 import { type Bytes, concat, constantTimeEqual, utf8 } from "../_bytes.ts";
 import { Alert, alertError } from "../alert.ts";
 import { ExtensionType, HandshakeType, SignatureScheme } from "../constants.ts";
+import type { CryptoProvider } from "../crypto/provider.ts";
+import type { PeerCheck } from "../engine/config.ts";
+import { decodeCertificateVerify } from "../messages/certificate.ts";
 import {
   type Extension,
   extensionName,
@@ -164,6 +167,49 @@ export function selectAlpn(
     );
   }
   return chosen;
+}
+
+/**
+ * Checks the peer's CertificateVerify `body` (RFC 8446 §4.4.3): the scheme must be one we
+ * offered and valid for TLS 1.3 signatures, and the signature, by `signer`, must verify over
+ * `transcriptHash`. The signature check runs while the chain verification finishes, and the
+ * chain's verdict (the Certificate message's) comes first. Returns the verified chain and the
+ * scheme.
+ */
+export async function verifyCertificateVerify(
+  provider: CryptoProvider,
+  signer: "server" | "client",
+  offered: readonly number[],
+  peer: PeerCheck,
+  transcriptHash: Bytes,
+  body: Bytes,
+): Promise<{ chain: Bytes[]; scheme: number }> {
+  const cv = decodeCertificateVerify(body);
+  const schemeOk = offered.includes(cv.scheme) && validForTls13Signature(cv.scheme);
+  const signature = schemeOk
+    ? provider.verify(
+      cv.scheme,
+      peer.leafSpki,
+      certificateVerifyContent(signer, transcriptHash),
+      cv.signature,
+    )
+    : Promise.resolve(false);
+  const chain = await peer.verifiedChain;
+  if (!schemeOk) {
+    throw alertError(
+      Alert.illegal_parameter,
+      `${signer} signed with a scheme that was not offered`,
+      "WRONG_SIGNATURE_TYPE",
+    );
+  }
+  if (!(await signature)) {
+    throw alertError(
+      Alert.decrypt_error,
+      `the ${signer}'s CertificateVerify signature is invalid`,
+      "BAD_SIGNATURE",
+    );
+  }
+  return { chain, scheme: cv.scheme };
 }
 
 /** Compares a received Finished with the expected one: a mismatch is decrypt_error. */

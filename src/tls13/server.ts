@@ -21,7 +21,6 @@ import type { CertifiedKey, PeerCheck, ServerConfig, TicketContents } from "../e
 import type { Connection, HandshakeState } from "../engine/connection.ts";
 import {
   decodeCertificate13,
-  decodeCertificateVerify,
   encodeCertificate13,
   encodeCertificateRequest13,
   encodeCertificateVerify,
@@ -68,6 +67,7 @@ import {
   selectAlpn,
   unexpectedMessage,
   validForTls13Signature,
+  verifyCertificateVerify,
 } from "./common.ts";
 import { EarlySecret, finishedVerifyData, type MasterSecret, Psk } from "./key_schedule.ts";
 import { Tls13Secrets } from "./traffic.ts";
@@ -660,28 +660,15 @@ async function verifyClientSignature(
   transcript: Transcript,
   msg: HandshakeMessage,
 ): Promise<void> {
-  const cv = decodeCertificateVerify(msg.body);
-  const peer = hs.peer!;
-  const schemeOk = hs.requestedSchemes.includes(cv.scheme);
-  const content = certificateVerifyContent("client", await transcript.hash());
-  const signature = schemeOk
-    ? hs.cfg.provider.verify(cv.scheme, peer.leafSpki, content, cv.signature)
-    : Promise.resolve(false);
-  cx.info.verifiedChain = await peer.verifiedChain;
-  if (!schemeOk) {
-    throw alertError(
-      Alert.illegal_parameter,
-      "client signed with a scheme that was not requested",
-      "WRONG_SIGNATURE_TYPE",
-    );
-  }
-  if (!(await signature)) {
-    throw alertError(
-      Alert.decrypt_error,
-      "the client's CertificateVerify signature is invalid",
-      "BAD_SIGNATURE",
-    );
-  }
+  const { chain } = await verifyCertificateVerify(
+    hs.cfg.provider,
+    "client",
+    hs.requestedSchemes,
+    hs.peer!,
+    await transcript.hash(),
+    msg.body,
+  );
+  cx.info.verifiedChain = chain;
   transcript.add(msg.raw);
 }
 

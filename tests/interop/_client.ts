@@ -15,6 +15,7 @@ import {
   TLSVersion,
   type Transport,
 } from "../../mod.ts";
+import { nodeSocketTransport } from "../../src/net/tcp.ts";
 import { currentRuntime, INTEROP_DIR, type Peer, type Pki, runtimeExecutable } from "./_peers.ts";
 
 /** 16 MiB: the bulk echo size the interop tests move in each direction. */
@@ -48,48 +49,7 @@ export async function tcpTransport(port: number): Promise<Transport & { close():
     socket.once("connect", resolve);
     socket.once("error", reject);
   });
-  const readable = new ReadableStream<Uint8Array>({
-    start(controller) {
-      socket.on("data", (d: Uint8Array) => {
-        controller.enqueue(new Uint8Array(d.buffer, d.byteOffset, d.byteLength));
-        if ((controller.desiredSize ?? 1) <= 0) socket.pause();
-      });
-      socket.once("end", () => {
-        try {
-          controller.close();
-        } catch {
-          // already closed
-        }
-      });
-      socket.once("error", (e) => {
-        try {
-          controller.error(e);
-        } catch {
-          // already closed
-        }
-      });
-    },
-    pull() {
-      socket.resume();
-    },
-    cancel() {
-      socket.destroy();
-    },
-  }, { highWaterMark: 4 });
-  const writable = new WritableStream<Uint8Array>({
-    write(chunk) {
-      return new Promise<void>((resolve, reject) => {
-        socket.write(chunk, (err) => (err ? reject(err) : resolve()));
-      });
-    },
-    close() {
-      return new Promise<void>((resolve) => socket.end(resolve));
-    },
-    abort() {
-      socket.destroy();
-    },
-  });
-  return { readable, writable, close: () => void socket.destroy() };
+  return nodeSocketTransport(socket);
 }
 
 /**
