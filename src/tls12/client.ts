@@ -39,7 +39,7 @@ import {
   decodeServerKeyExchange,
   encodeClientKeyExchange,
 } from "../messages/tls12.ts";
-import { acceptedAlpn, checkFinished, unexpectedMessage } from "../tls13/common.ts";
+import { acceptedAlpn, checkFinished, checkSignature, unexpectedMessage } from "../tls13/common.ts";
 import {
   Connected12,
   keyFitsSuite,
@@ -342,20 +342,7 @@ class ExpectServerKeyExchange implements HandshakeState {
         "WRONG_CURVE",
       );
     }
-    if (!schemeOk) {
-      throw alertError(
-        Alert.illegal_parameter,
-        "ServerKeyExchange signed with a scheme that was not offered",
-        "WRONG_SIGNATURE_TYPE",
-      );
-    }
-    if (!(await signature)) {
-      throw alertError(
-        Alert.decrypt_error,
-        "the ServerKeyExchange signature is invalid",
-        "BAD_SIGNATURE",
-      );
-    }
+    await checkSignature(schemeOk, signature, "the ServerKeyExchange");
     hs.ske = { group: ske.group, publicKey: ske.publicKey };
     cx.info.group = ske.group;
     cx.info.peerSignatureScheme = scheme;

@@ -52,7 +52,7 @@ import {
   encodeEcdheParams,
   encodeServerKeyExchange,
 } from "../messages/tls12.ts";
-import { checkFinished, selectAlpn, unexpectedMessage } from "../tls13/common.ts";
+import { checkFinished, checkSignature, selectAlpn, unexpectedMessage } from "../tls13/common.ts";
 import {
   Connected12,
   keyFitsSuite,
@@ -485,20 +485,7 @@ class ExpectClientCertificateVerify12 implements HandshakeState {
       })
       : Promise.resolve(false);
     cx.info.verifiedChain = await peer.verifiedChain;
-    if (!schemeOk) {
-      throw alertError(
-        Alert.illegal_parameter,
-        "client signed with a scheme that was not requested",
-        "WRONG_SIGNATURE_TYPE",
-      );
-    }
-    if (!(await signature)) {
-      throw alertError(
-        Alert.decrypt_error,
-        "the client's CertificateVerify signature is invalid",
-        "BAD_SIGNATURE",
-      );
-    }
+    await checkSignature(schemeOk, signature, "the client's CertificateVerify");
     cx.info.peerSignatureScheme = cv.scheme;
     hs.transcript.add(msg.raw);
     return new ExpectClientChangeCipherSpec(hs);

@@ -1,6 +1,6 @@
 /**
- * Rules and helpers both TLS 1.3 sides share: which extensions may appear where, the
- * CertificateVerify signed content, the schemes valid in TLS 1.3 signatures.
+ * Rules and helpers the handshakes share: which TLS 1.3 extensions may appear where, the
+ * CertificateVerify content and check, signature verdicts, ALPN, Finished (both versions).
  * @module
  */
 import { type Bytes, concat, constantTimeEqual, utf8 } from "../_bytes.ts";
@@ -195,21 +195,30 @@ export async function verifyCertificateVerify(
     )
     : Promise.resolve(false);
   const chain = await peer.verifiedChain;
+  await checkSignature(schemeOk, signature, `the ${signer}'s CertificateVerify`);
+  return { chain, scheme: cv.scheme };
+}
+
+/**
+ * Throws the alert a peer's signature earns (RFC 8446 §4.4.3, RFC 5246 §7.4.3 and §7.4.8): a
+ * scheme we did not offer (or that does not fit the key) is illegal_parameter, a signature
+ * that does not verify decrypt_error. `what` names the signed message.
+ */
+export async function checkSignature(
+  schemeOk: boolean,
+  signature: Promise<boolean>,
+  what: string,
+): Promise<void> {
   if (!schemeOk) {
     throw alertError(
       Alert.illegal_parameter,
-      `${signer} signed with a scheme that was not offered`,
+      `${what} is signed with a scheme that was not offered`,
       "WRONG_SIGNATURE_TYPE",
     );
   }
   if (!(await signature)) {
-    throw alertError(
-      Alert.decrypt_error,
-      `the ${signer}'s CertificateVerify signature is invalid`,
-      "BAD_SIGNATURE",
-    );
+    throw alertError(Alert.decrypt_error, `${what} has an invalid signature`, "BAD_SIGNATURE");
   }
-  return { chain, scheme: cv.scheme };
 }
 
 /** Compares a received Finished with the expected one: a mismatch is decrypt_error. */
