@@ -56,6 +56,11 @@ export interface EngineLimits {
   maxKeyUpdates: number;
   /** Records left under a write key at which a KeyUpdate is sent first (RFC 8446 §5.5). */
   keyUpdateMargin: number;
+  /**
+   * Bytes of declined early data a server skips before it gives up with unexpected_message
+   * (RFC 8446 §4.2.10; default 16384, OpenSSL's default max_early_data).
+   */
+  maxSkippedEarlyData: number;
 }
 
 /** The state before `start()`: any message is unexpected. */
@@ -75,6 +80,7 @@ const DEFAULT_LIMITS: EngineLimits = {
   maxCompatCcs: 4,
   maxKeyUpdates: 32,
   keyUpdateMargin: 1024,
+  maxSkippedEarlyData: 16384,
 };
 
 /** Derives exported keying material (RFC 5705, RFC 8446 §7.5). */
@@ -138,6 +144,8 @@ export class Connection {
   #keyUpdates = 0;
   #renegotiations = 0;
   #exporter: Exporter | undefined;
+  /** Declined early data being skipped: the bytes still allowed, and how (see `skipEarlyData`). */
+  #earlySkip: { budget: number; untilHello: boolean } | undefined;
 
   /**
    * @param side client or server
@@ -259,8 +267,9 @@ export class Connection {
         // called) and handled in order. A record that changes the read keys (KeyUpdate)
         // makes the later, speculative openings stale: those records go back in the queue.
         const reader = this.#reader;
+        // While early data is skipped, each record is tried on its own (see #skipEarly).
         const opened = batch.map((r) =>
-          r.type === ContentType.change_cipher_spec ? undefined : reader.open(r)
+          r.type === ContentType.change_cipher_spec || this.#earlySkip ? undefined : reader.open(r)
         );
         for (const p of opened) p?.catch(() => {});
         for (let i = 0; i < batch.length; i++) {
@@ -428,6 +437,41 @@ export class Connection {
     this.#deframer.maxFragment = reader.maxFragment;
   }
 
+  /**
+   * RFC 8446 §4.2.10: the server declines the early data the client announced and skips it,
+   * up to `limits.maxSkippedEarlyData` bytes. With `untilHello` (after a HelloRetryRequest)
+   * every protected record is dropped until the second ClientHello; otherwise, under the
+   * handshake keys, records that fail to open are dropped until one opens.
+   */
+  skipEarlyData(untilHello: boolean): void {
+    this.#earlySkip = { budget: this.limits.maxSkippedEarlyData, untilHello };
+  }
+
+  /**
+   * One record while early data is skipped: its opened content, or undefined when it was
+   * early data and is dropped.
+   */
+  async #skipEarly(rec: TLSRecord): Promise<{ type: ContentType; data: Bytes } | undefined> {
+    const skip = this.#earlySkip!;
+    if (!skip.untilHello && this.#reader.tryOpen) {
+      const opened = await this.#reader.tryOpen(rec);
+      if (opened) {
+        this.#earlySkip = undefined;
+        return opened;
+      }
+    }
+    // The budget is for plaintext: the AEAD tag and the content type byte do not count.
+    skip.budget -= Math.max(0, rec.fragment.byteLength - 17);
+    if (skip.budget < 0) {
+      throw new TLSAlertError(
+        Alert.unexpected_message,
+        "TOO_MUCH_EARLY_DATA",
+        "more early data than a server skips",
+      );
+    }
+    return undefined;
+  }
+
   /** Switches the write direction, first sealing what was queued under the old state. */
   async setWriter(writer: RecordWriter): Promise<void> {
     await this.#flush();
@@ -535,6 +579,16 @@ export class Connection {
       this.#checkNotInterleaved();
       await this.#changeCipherSpec(rec.fragment);
       return;
+    }
+    if (this.#earlySkip) {
+      if (rec.type === ContentType.application_data) {
+        const kept = await this.#skipEarly(rec);
+        if (!kept) return;
+        opened = Promise.resolve(kept);
+      } else {
+        // The second ClientHello (or anything else in the clear) ends the early data.
+        this.#earlySkip = undefined;
+      }
     }
     // RFC 8446 §6: a peer that failed before its keys were in use sends its alert in the
     // clear; accept that until its first protected record, as OpenSSL does.

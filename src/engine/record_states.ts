@@ -16,6 +16,12 @@ export interface RecordReader {
   readonly maxFragment: number;
   /** Removes protection; throws `TLSAlertError` (bad_record_mac, record_overflow, …). */
   open(rec: TLSRecord): Promise<{ type: ContentType; data: Bytes }>;
+  /**
+   * As `open`, but a record that fails authentication gives undefined and leaves the
+   * sequence number unchanged (a server skipping declined early data, RFC 8446 §4.2.10).
+   * Call it for one record at a time.
+   */
+  tryOpen?(rec: TLSRecord): Promise<{ type: ContentType; data: Bytes } | undefined>;
 }
 
 /** Seals records of one direction and epoch. */

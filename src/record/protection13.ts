@@ -140,6 +140,19 @@ export class RecordProtection13 {
    * unexpected_message when no content type is found. RFC 8446 §5.2, §5.4.
    */
   async open(record: TLSRecord): Promise<OpenedRecord> {
+    return (await this.#open(record, false))!;
+  }
+
+  /**
+   * As {@link open}, but a record that fails authentication gives undefined and leaves the
+   * sequence number unchanged, so a server can skip the early data it declined (RFC 8446
+   * §4.2.10). Not to be called while other records are being opened.
+   */
+  tryOpen(record: TLSRecord): Promise<OpenedRecord | undefined> {
+    return this.#open(record, true);
+  }
+
+  async #open(record: TLSRecord, trial: boolean): Promise<OpenedRecord | undefined> {
     if (record.type !== ContentType.application_data) {
       throw new TLSAlertError(
         Alert.unexpected_message,
@@ -159,6 +172,10 @@ export class RecordProtection13 {
       ? record.header
       : this.#header(record);
     const plain = await this.#aead.open(this.#nextNonce(), aad, body);
+    if (!plain && trial) {
+      this.#seq--;
+      return undefined;
+    }
     if (!plain) {
       throw new TLSAlertError(
         Alert.bad_record_mac,

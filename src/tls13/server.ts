@@ -368,6 +368,8 @@ class ExpectClientHello implements HandshakeState {
     hs.transcript.add(hrr.raw);
     cx.sendHandshake(hrr);
     cx.info.helloRetryRequest = true;
+    // RFC 8446 §4.2.10: early data sent with the first ClientHello is skipped.
+    if (findExtension(offer.hello.extensions, E.early_data)) cx.skipEarlyData(true);
     this.#compatCcs(cx, offer);
     return this;
   }
@@ -477,6 +479,9 @@ class ExpectClientHello implements HandshakeState {
     const traffic = new Tls13Secrets(cfg.provider, suite, cx, "server", cfg.keyLog);
     hs.traffic = traffic;
     await traffic.handshake(hsSecret, await hs.transcript.hash());
+    // RFC 8446 §4.2.10: 0-RTT is never accepted (no early_data in EncryptedExtensions); what
+    // the client sent under its early keys is skipped.
+    if (findExtension(offer.hello.extensions, E.early_data)) cx.skipEarlyData(false);
     await traffic.useHandshakeWriter();
 
     // EncryptedExtensions. RFC 8446 §4.3.1.

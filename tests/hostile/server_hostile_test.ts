@@ -495,6 +495,52 @@ describe("hostile clients: records", { timeout: TIMEOUT }, () => {
   });
 });
 
+describe("hostile clients: early data the server declines (RFC 8446 §4.2.10)", {
+  timeout: TIMEOUT,
+}, () => {
+  const withEarlyData = (ch: ClientHello) => void ch.extensions.push(emptyExtension(E.early_data));
+  /** Bytes that stand for 0-RTT records: the server cannot open them and must skip them. */
+  const earlyRecord = (c: ScriptedClient, n: number) =>
+    c.sendRecord(ContentType.application_data, crypto.getRandomValues(new Uint8Array(n)));
+
+  it("early data is skipped and the handshake completes (control)", async () => {
+    await alongsideHealthy(server, healthy, async () => {
+      const c = await ScriptedClient.connect(server.port);
+      try {
+        await sendHello(c, { edit: withEarlyData });
+        c.sendRecord(ContentType.change_cipher_spec, new Uint8Array([1]));
+        earlyRecord(c, 100);
+        earlyRecord(c, 4000);
+        await c.readFlight();
+        await c.finish();
+        await c.sendApplicationData(text("after"));
+        assert.equal(new TextDecoder().decode(await c.readApplicationData(5)), "after");
+      } finally {
+        c.close();
+      }
+    });
+  });
+
+  it("more early data than the server skips: unexpected_message", async () => {
+    const o = await hostile(async (c) => {
+      await sendHello(c, { edit: withEarlyData });
+      earlyRecord(c, 16000);
+      earlyRecord(c, 16000);
+      await c.readFlight();
+    });
+    expectAlert(o, Alert.unexpected_message, "TOO_MUCH_EARLY_DATA", true);
+  });
+
+  it("without early_data, such a record is bad_record_mac", async () => {
+    const o = await hostile(async (c) => {
+      await sendHello(c);
+      earlyRecord(c, 100);
+      await c.readFlight();
+    });
+    expectAlert(o, Alert.bad_record_mac, "DECRYPTION_FAILED_OR_BAD_RECORD_MAC", true);
+  });
+});
+
 describe("hostile clients: not TLS at all", { timeout: TIMEOUT }, () => {
   // OpenSSL answers these without an alert (a TLS alert means nothing to an HTTP client) and
   // names them HTTP_REQUEST, HTTPS_PROXY_REQUEST or WRONG_VERSION_NUMBER.

@@ -14,7 +14,15 @@ import {
   SSLError,
   type SSLSocket,
 } from "../../mod.ts";
-import { makePki, type Peer, type Pki, startPeer, stopAllPeers } from "./_peers.ts";
+import {
+  makePki,
+  type Peer,
+  type Pki,
+  startOpenSSLServer,
+  startPeer,
+  stopAllPeers,
+} from "./_peers.ts";
+import { eventually } from "./_client.ts";
 import {
   readLine,
   sClient,
@@ -287,6 +295,39 @@ describe("webtls server vs openssl s_client", { timeout: 300_000 }, () => {
     assert.match(withCert.out, /echo: hello/);
     assert.equal(peerCommonName(await s.waitAccepted(2)), "webtls test client");
   });
+
+  // RFC 8446 §4.2.10: the server never accepts 0-RTT; early data is skipped and the
+  // handshake goes on. s_client sends it when its session allows early data, so the session
+  // comes from an OpenSSL server that does; its ticket is unknown here (a full handshake).
+  for (const hrr of [false, true]) {
+    it(`skips the early data it declines${hrr ? ", after a HelloRetryRequest" : ""}`, {
+      timeout: TIMEOUT,
+    }, async () => {
+      const issuer = await startOpenSSLServer(pki, ["-early_data"]);
+      const dir = fs.mkdtempSync(path.join(pki.dir, "early-"));
+      const sess = path.join(dir, "s.pem");
+      const early = path.join(dir, "early.txt");
+      fs.writeFileSync(early, "early\n");
+      // s_client writes the session file when the ticket arrives (its stdout is buffered).
+      const holder = await startPeer(
+        "openssl",
+        sClientArgs(pki, issuer.port, ["-sess_out", sess]),
+        { name: "openssl s_client (session with early data)" },
+      );
+      await eventually(() => fs.existsSync(sess) && fs.statSync(sess).size > 0, "the session");
+      await holder.stop();
+      await issuer.peer.stop();
+      const s = await server();
+      // A first key share in a group the server lacks makes it ask again (HRR).
+      const groups = hrr ? ["-groups", "ffdhe2048:X25519"] : [];
+      const r = await sClient(pki, s.port, ["-sess_in", sess, "-early_data", early, ...groups]);
+      assert.match(r.out, /Early data was rejected/);
+      assert.match(r.out, /New, TLSv1\.3/);
+      assert.match(r.out, /echo: hello/);
+      assert.doesNotMatch(r.out, /echo: early/);
+      assert.equal((await s.waitAccepted(1)).helloRetryRequest, hrr);
+    });
+  }
 
   it("resumes a session with -sess_out/-sess_in and counts it", { timeout: TIMEOUT }, async () => {
     const s = await server();
