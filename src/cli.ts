@@ -243,6 +243,8 @@ async function connectCommand(args: Args, out: (s: string) => void): Promise<num
     session,
     handshakeTimeout: timeout,
   });
+  // As s_client: the bytes of the handshake itself, not of what --send exchanges later.
+  const handshakeRead = tcp.read(), handshakeWritten = tcp.written();
   const send = str(args, "--send");
   let received = "";
   const decoder = new TextDecoder();
@@ -296,7 +298,7 @@ async function connectCommand(args: Args, out: (s: string) => void): Promise<num
     out("---\n");
     if (group) out(`Server Temp Key: ${GROUP_LABEL[group] ?? group}\n`);
     out("---\n");
-    out(`SSL handshake has read ${tcp.read()} bytes and written ${tcp.written()} bytes\n`);
+    out(`SSL handshake has read ${handshakeRead} bytes and written ${handshakeWritten} bytes\n`);
     out(`Verification: ${verified ? "OK" : "not performed (--insecure)"}\n---\n`);
     out(`${sock.sessionReused ? "Reused" : "New"}, ${sock.version()}, Cipher is ${cipher[0]}\n`);
     const keyBits = peerChain[0]?.publicKey.bits;
