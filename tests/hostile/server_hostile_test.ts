@@ -14,10 +14,25 @@ import {
   NamedGroup,
 } from "../../src/constants.ts";
 import {
+  alpnExtension,
   emptyExtension,
+  type Extension,
+  findExtension,
   keyShareClientExtension,
+  parseExtension,
   preSharedKeyClientExtension,
+  pskModesExtension,
+  readAlpn,
+  readKeyShareClient,
+  readPskModes,
+  readSignatureAlgorithms,
+  readSupportedGroups,
+  readSupportedVersionsClient,
+  signatureAlgorithmsExtension,
+  supportedGroupsExtension,
+  supportedVersionsClientExtension,
 } from "../../src/messages/extensions.ts";
+import type { Reader } from "../../src/codec/reader.ts";
 import { frameHandshake } from "../../src/messages/handshake.ts";
 import type { ClientHello } from "../../src/messages/client_hello.ts";
 import type { SSLContext } from "../../src/ssl/context.ts";
@@ -488,6 +503,56 @@ describe("hostile clients: records", { timeout: TIMEOUT }, () => {
         await c.finish();
         await c.sendApplicationData(text("ccs"));
         assert.equal(new TextDecoder().decode(await c.readApplicationData(3)), "ccs");
+      } finally {
+        c.close();
+      }
+    });
+  });
+});
+
+describe("clients that GREASE (RFC 8701)", { timeout: TIMEOUT }, () => {
+  /** Adds a GREASE value (RFC 8701 §2) to every list of a ClientHello, as browsers do. */
+  function grease(ch: ClientHello): void {
+    const replace = (ext: Extension) => {
+      ch.extensions[ch.extensions.findIndex((e) => e.type === ext.type)] = ext;
+    };
+    const get = <T>(type: number, read: (r: Reader) => T) =>
+      parseExtension(findExtension(ch.extensions, type)!, read);
+    ch.cipherSuites = [0x0a0a, ...ch.cipherSuites];
+    replace(supportedGroupsExtension([0x1a1a, ...get(E.supported_groups, readSupportedGroups)]));
+    replace(keyShareClientExtension([
+      { group: 0x1a1a, keyExchange: new Uint8Array([0]) },
+      ...get(E.key_share, readKeyShareClient),
+    ]));
+    replace(
+      supportedVersionsClientExtension([
+        0x2a2a,
+        ...get(E.supported_versions, readSupportedVersionsClient),
+      ]),
+    );
+    replace(
+      signatureAlgorithmsExtension([
+        0x3a3a,
+        ...get(E.signature_algorithms, readSignatureAlgorithms),
+      ]),
+    );
+    replace(pskModesExtension([0x2a, ...get(E.psk_key_exchange_modes, readPskModes)]));
+    replace(
+      alpnExtension(["\x0a\x0a", ...get(E.application_layer_protocol_negotiation, readAlpn)]),
+    );
+    ch.extensions.unshift({ type: 0x4a4a, data: new Uint8Array(0) });
+    ch.extensions.push({ type: 0x5a5a, data: new Uint8Array([0]) });
+  }
+
+  it("a ClientHello with GREASE in every list completes, GREASE ignored", async () => {
+    await alongsideHealthy(server, healthy, async () => {
+      const c = await ScriptedClient.connect(server.port);
+      try {
+        await sendHello(c, { alpn: ["http/1.1"], edit: grease });
+        await c.readFlight();
+        await c.finish();
+        await c.sendApplicationData(text("grease"));
+        assert.equal(new TextDecoder().decode(await c.readApplicationData(6)), "grease");
       } finally {
         c.close();
       }
