@@ -93,8 +93,15 @@ export interface CryptoProvider {
   supportsAead(alg: AeadAlgorithm): boolean;
   /** The groups this provider can run, in no particular order. */
   supportedGroups(): readonly NamedGroup[];
-  /** Generates an ephemeral key for `group`. */
+  /** Generates an ephemeral key for `group` (the client's side of a key share). */
   generateKeyShare(group: NamedGroup): Promise<KeyShare>;
+  /**
+   * The server's side of a TLS 1.3 key share: its reply to the client's `peerShare` and the
+   * shared secret. For Diffie-Hellman groups a fresh key pair and the agreement; for KEM
+   * hybrids (X25519MLKEM768) an encapsulation to the client's key. Throws
+   * `InvalidPeerKeyError` for a malformed share.
+   */
+  acceptKeyShare(group: NamedGroup, peerShare: Bytes): Promise<{ publicKey: Bytes; secret: Bytes }>;
   /**
    * Verifies a handshake signature made with `scheme` by the key in `spki` (DER
    * SubjectPublicKeyInfo). ECDSA signatures are DER-encoded as on the wire. Returns false for

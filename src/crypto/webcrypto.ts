@@ -182,6 +182,57 @@ class X25519Share implements KeyShare {
   }
 }
 
+/** ML-KEM-768 sizes (FIPS 203): encapsulation key and ciphertext. */
+const MLKEM768_EK = 1184;
+const MLKEM768_CT = 1088;
+const MLKEM768 = { name: "ML-KEM-768" };
+/** KEM key usages (WICG "modern algorithms"), not yet in the DOM types' `KeyUsage`. */
+const DECAPSULATE = ["decapsulateBits"] as unknown as KeyUsage[];
+const ENCAPSULATE = ["encapsulateBits"] as unknown as KeyUsage[];
+
+/** WICG "modern algorithms" KEM calls, typed here until the DOM types have them. */
+interface KemSubtle {
+  encapsulateBits(
+    alg: { name: string },
+    key: CryptoKey,
+  ): Promise<{ sharedKey: ArrayBuffer; ciphertext: ArrayBuffer }>;
+  decapsulateBits(alg: { name: string }, key: CryptoKey, ciphertext: Bytes): Promise<ArrayBuffer>;
+}
+const kem = subtle as unknown as KemSubtle;
+
+/**
+ * The client's X25519MLKEM768 share (draft-ietf-tls-ecdhe-mlkem §3): the ML-KEM-768
+ * encapsulation key then the X25519 public key; the secret is the ML-KEM shared secret then
+ * the X25519 one.
+ */
+class HybridShare implements KeyShare {
+  readonly group = NamedGroup.X25519MLKEM768;
+  readonly publicKey: Bytes;
+  readonly #dk: CryptoKey;
+  readonly #x25519: X25519Share;
+
+  constructor(dk: CryptoKey, ek: Bytes, x25519: X25519Share) {
+    this.#dk = dk;
+    this.#x25519 = x25519;
+    this.publicKey = concat(ek, x25519.publicKey);
+  }
+
+  async agree(peer: Bytes): Promise<Bytes> {
+    if (peer.byteLength !== MLKEM768_CT + 32) {
+      throw new InvalidPeerKeyError("X25519MLKEM768 server share has the wrong length");
+    }
+    let ss: Bytes;
+    try {
+      ss = new Uint8Array(
+        await kem.decapsulateBits(MLKEM768, this.#dk, peer.subarray(0, MLKEM768_CT)),
+      );
+    } catch {
+      throw new InvalidPeerKeyError("ML-KEM ciphertext rejected");
+    }
+    return concat(ss, await this.#x25519.agree(peer.subarray(MLKEM768_CT)));
+  }
+}
+
 class EcdhShare implements KeyShare {
   readonly group: NamedGroup;
   readonly publicKey: Bytes;
@@ -274,6 +325,7 @@ function publicJwk(jwk: JsonWebKey): JsonWebKey {
 /** The WebCrypto implementation of {@link CryptoProvider}. */
 export class WebCryptoProvider implements CryptoProvider {
   #chacha = false;
+  #groups: readonly NamedGroup[] = GROUPS;
   readonly #ready: Promise<void>;
 
   /** Starts feature detection; never throws. Await {@link ready} before relying on it. */
@@ -293,6 +345,13 @@ export class WebCryptoProvider implements CryptoProvider {
       this.#chacha = (await subtle.encrypt(params, key, EMPTY)).byteLength === 16;
     } catch {
       this.#chacha = false;
+    }
+    try {
+      // ML-KEM-768 (FIPS 203) is in Deno's and Bun's WebCrypto, not yet in Node's.
+      await subtle.generateKey(MLKEM768, false, DECAPSULATE);
+      this.#groups = [...GROUPS, NamedGroup.X25519MLKEM768];
+    } catch {
+      this.#groups = GROUPS;
     }
   }
 
@@ -370,11 +429,19 @@ export class WebCryptoProvider implements CryptoProvider {
 
   /** x25519, secp256r1, secp384r1, secp521r1. */
   supportedGroups(): readonly NamedGroup[] {
-    return GROUPS;
+    return this.#groups;
   }
 
   /** Generates an ephemeral key pair; the private key is not extractable. */
   async generateKeyShare(group: NamedGroup): Promise<KeyShare> {
+    if (group === NamedGroup.X25519MLKEM768) {
+      const [kp, x25519] = await Promise.all([
+        subtle.generateKey(MLKEM768, false, DECAPSULATE) as Promise<CryptoKeyPair>,
+        this.generateKeyShare(NamedGroup.x25519) as Promise<X25519Share>,
+      ]);
+      const ek = new Uint8Array(await subtle.exportKey("raw-public" as "raw", kp.publicKey));
+      return new HybridShare(kp.privateKey, ek, x25519);
+    }
     if (group === NamedGroup.x25519) {
       const kp = await subtle.generateKey({ name: "X25519" }, false, [
         "deriveBits",
@@ -388,6 +455,41 @@ export class WebCryptoProvider implements CryptoProvider {
     // WebCrypto's raw EC export is the uncompressed point, as RFC 8446 §4.2.8.2 requires.
     const pub = new Uint8Array(await subtle.exportKey("raw", kp.publicKey));
     return new EcdhShare(group, curve, kp.privateKey, pub);
+  }
+
+  /** The server's side of a key share: encapsulation for the hybrid, else DH. */
+  async acceptKeyShare(
+    group: NamedGroup,
+    peerShare: Bytes,
+  ): Promise<{ publicKey: Bytes; secret: Bytes }> {
+    if (group !== NamedGroup.X25519MLKEM768) {
+      const own = await this.generateKeyShare(group);
+      return { publicKey: own.publicKey, secret: await own.agree(peerShare) };
+    }
+    // draft-ietf-tls-ecdhe-mlkem §3: the client sends ek || X25519 share, the server answers
+    // ciphertext || X25519 share, and the secret is the ML-KEM one then the X25519 one.
+    if (peerShare.byteLength !== MLKEM768_EK + 32) {
+      throw new InvalidPeerKeyError("X25519MLKEM768 client share has the wrong length");
+    }
+    let encapsulated: { sharedKey: ArrayBuffer; ciphertext: ArrayBuffer };
+    try {
+      const ek = await subtle.importKey(
+        "raw-public" as "raw",
+        peerShare.subarray(0, MLKEM768_EK),
+        MLKEM768,
+        false,
+        ENCAPSULATE,
+      );
+      encapsulated = await kem.encapsulateBits(MLKEM768, ek);
+    } catch {
+      throw new InvalidPeerKeyError("ML-KEM encapsulation key rejected");
+    }
+    const x25519 = await this.generateKeyShare(NamedGroup.x25519);
+    const x25519Secret = await x25519.agree(peerShare.subarray(MLKEM768_EK));
+    return {
+      publicKey: concat(new Uint8Array(encapsulated.ciphertext), x25519.publicKey),
+      secret: concat(new Uint8Array(encapsulated.sharedKey), x25519Secret),
+    };
   }
 
   /**

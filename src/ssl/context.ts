@@ -79,6 +79,7 @@ const GROUP_NAMES: ReadonlyMap<string, NamedGroup> = new Map([
   ["secp384r1", NamedGroup.secp384r1],
   ["p-521", NamedGroup.secp521r1],
   ["secp521r1", NamedGroup.secp521r1],
+  ["x25519mlkem768", NamedGroup.X25519MLKEM768],
 ]);
 
 /** A source of certificate or key material: a file path, or the data itself. */

@@ -7,7 +7,7 @@
  */
 import { type Bytes, EMPTY, equal } from "../_bytes.ts";
 import { Alert, alertError } from "../alert.ts";
-import { ExtensionType as E, HandshakeType as H, Version } from "../constants.ts";
+import { ExtensionType as E, HandshakeType as H, NamedGroup, Version } from "../constants.ts";
 import type { SigningKey } from "../crypto/provider.ts";
 import { type CipherSuite, suiteById } from "../crypto/suites.ts";
 import type { Transcript } from "../crypto/transcript.ts";
@@ -335,7 +335,8 @@ class ExpectServerKeyExchange implements HandshakeState {
       );
     }
     // RFC 8422 §5.4: the group must be one the client offered.
-    if (!hs.cfg.groups.includes(ske.group)) {
+    // The ML-KEM hybrid is a TLS 1.3 group only (draft-ietf-tls-ecdhe-mlkem §3).
+    if (!hs.cfg.groups.includes(ske.group) || ske.group === NamedGroup.X25519MLKEM768) {
       throw alertError(
         Alert.illegal_parameter,
         "the server chose a group that was not offered",

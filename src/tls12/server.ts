@@ -296,7 +296,8 @@ function chooseSuiteAndCertificate(
     : offered.map((id) => cfg.suites12.find((s) => s.id === id)).filter((s) => s !== undefined);
   // RFC 8422 §4: without supported_groups the client is assumed to support secp256r1.
   const theirs = offer.groups ?? [NamedGroup.secp256r1];
-  const group = cfg.groups.find((g) => theirs.includes(g));
+  // The ML-KEM hybrid is a TLS 1.3 group only (draft-ietf-tls-ecdhe-mlkem §3).
+  const group = cfg.groups.find((g) => theirs.includes(g) && g !== NamedGroup.X25519MLKEM768);
   if (suites.length === 0 || group === undefined) {
     throw alertError(Alert.handshake_failure, "no shared cipher suite", "NO_SHARED_CIPHER");
   }

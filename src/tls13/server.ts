@@ -14,7 +14,7 @@ import {
   PskKeyExchangeMode,
   Version,
 } from "../constants.ts";
-import { HASH_LENGTH, type KeyShare } from "../crypto/provider.ts";
+import { HASH_LENGTH } from "../crypto/provider.ts";
 import { type CipherSuite, suiteById } from "../crypto/suites.ts";
 import { Transcript } from "../crypto/transcript.ts";
 import type { CertifiedKey, PeerCheck, ServerConfig, TicketContents } from "../engine/config.ts";
@@ -323,8 +323,7 @@ class ExpectClientHello implements HandshakeState {
     const psk = await this.#resumption(cx, offer, suite, msg);
     hs.transcript.add(msg.raw);
     const share = offer.shares.find((s) => s.group === withShare)!;
-    const own = await cfg.provider.generateKeyShare(withShare);
-    return await this.#serverHello(cx, offer, suite, own, share, psk);
+    return await this.#serverHello(cx, offer, suite, share, psk);
   }
 
   /** Runs the SNI hook, which may switch the settings (Python's `sni_callback`). */
@@ -440,16 +439,18 @@ class ExpectClientHello implements HandshakeState {
     cx: Connection,
     offer: Offer,
     suite: CipherSuite,
-    own: KeyShare,
     peer: KeyShareEntry,
     resumed: { psk: Psk; index: number; ticket: TicketContents } | undefined,
   ): Promise<HandshakeState> {
     const hs = this.hs;
     const cfg = hs.cfg;
-    const shared = await own.agree(peer.keyExchange);
+    const { publicKey, secret: shared } = await cfg.provider.acceptKeyShare(
+      peer.group,
+      peer.keyExchange,
+    );
     const extensions: Extension[] = [
       supportedVersionsServerExtension(Version.TLS13),
-      keyShareServerExtension({ group: own.group, keyExchange: own.publicKey }),
+      keyShareServerExtension({ group: peer.group, keyExchange: publicKey }),
     ];
     if (resumed) extensions.push(preSharedKeyServerExtension(resumed.index));
     const random = cfg.provider.random(32);
@@ -467,7 +468,7 @@ class ExpectClientHello implements HandshakeState {
     Object.assign(cx.info, {
       version: Version.TLS13,
       cipherSuite: suite.id,
-      group: own.group,
+      group: peer.group,
       serverRandom: random,
       sessionReused: resumed !== undefined,
     });

@@ -117,8 +117,34 @@ describe("key exchange", () => {
     });
   }
 
-  it("lists the four groups", () => {
-    assert.deepEqual([...p.supportedGroups()].sort(), [0x17, 0x18, 0x19, 0x1d]);
+  it("lists the four ECDHE groups, and X25519MLKEM768 where WebCrypto has ML-KEM", async () => {
+    await p.ready();
+    const hybrid = await crypto.subtle.generateKey(
+      { name: "ML-KEM-768" },
+      false,
+      ["decapsulateBits"] as unknown as KeyUsage[],
+    ).then(() => true, () => false);
+    assert.deepEqual(
+      [...p.supportedGroups()].sort((a, b) => a - b),
+      [0x17, 0x18, 0x19, 0x1d, ...(hybrid ? [0x11ec] : [])],
+    );
+  });
+
+  it("X25519MLKEM768: the client's share and the server's encapsulation agree", async (t) => {
+    await p.ready();
+    if (!p.supportedGroups().includes(NamedGroup.X25519MLKEM768)) {
+      t.skip("no ML-KEM in this runtime's WebCrypto");
+      return;
+    }
+    const g = NamedGroup.X25519MLKEM768;
+    const client = await p.generateKeyShare(g);
+    assert.equal(client.publicKey.byteLength, 1184 + 32);
+    const server = await p.acceptKeyShare(g, client.publicKey);
+    assert.equal(server.publicKey.byteLength, 1088 + 32);
+    assert.equal(server.secret.byteLength, 64);
+    assert.deepEqual(await client.agree(server.publicKey), server.secret);
+    await assert.rejects(p.acceptKeyShare(g, client.publicKey.subarray(1)), InvalidPeerKeyError);
+    await assert.rejects(client.agree(server.publicKey.subarray(1)), InvalidPeerKeyError);
   });
 
   it("rejects bad X25519 shares", async () => {

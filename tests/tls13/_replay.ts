@@ -188,6 +188,15 @@ export class TraceProvider implements CryptoProvider {
     return Promise.resolve(share);
   }
 
+  /** A server replaying a trace answers with the trace's key share for the group. */
+  async acceptKeyShare(
+    group: NamedGroup,
+    peerShare: Bytes,
+  ): Promise<{ publicKey: Bytes; secret: Bytes }> {
+    const own = await this.generateKeyShare(group);
+    return { publicKey: own.publicKey, secret: await own.agree(peerShare) };
+  }
+
   verify(scheme: SignatureScheme, spki: Bytes, message: Bytes, signature: Bytes): Promise<boolean> {
     return this.#inner.verify(scheme, spki, message, signature);
   }
