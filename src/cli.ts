@@ -43,7 +43,7 @@ connect options:
   --insecure          do not verify the certificate or the host name
   --tls1.3            TLS 1.3 only
   --tls1.2            TLS 1.2 only
-  --groups LIST       key exchange groups, e.g. x25519,P-256,P-384 (first gets the key share)
+  --groups LIST       key exchange groups, e.g. X25519MLKEM768,x25519,P-256 (first gets the key share)
   --ciphers LIST      cipher suites (TLS 1.3 names, or an OpenSSL cipher string for TLS 1.2)
   --sess-out F        write the session for resumption to F
   --sess-in F         resume the session in F

@@ -61,8 +61,13 @@ const DEFAULT_SIGNATURE_SCHEMES: readonly number[] = [
   SignatureScheme.rsa_pkcs1_sha512,
 ];
 
-/** Groups offered by default; the key share goes with the first (RFC 8446 §4.2.8). */
+/**
+ * Groups offered by default, in preference order. The post-quantum hybrid comes first where
+ * the provider has ML-KEM (Deno, Bun), as in browsers and OpenSSL 3.5; elsewhere it is left
+ * out when a handshake is configured.
+ */
 const DEFAULT_GROUPS: readonly NamedGroup[] = [
+  NamedGroup.X25519MLKEM768,
   NamedGroup.x25519,
   NamedGroup.secp256r1,
   NamedGroup.secp384r1,
@@ -435,17 +440,17 @@ export class SSLContext {
   }
 
   /**
-   * Sets the key exchange groups in preference order (`x25519`, `P-256`/`prime256v1`,
-   * `P-384`/`secp384r1`, `P-521`); the first gets the ClientHello key share.
+   * Sets the key exchange groups in preference order (`X25519MLKEM768`, `x25519`,
+   * `P-256`/`prime256v1`, `P-384`/`secp384r1`, `P-521`). A client sends a key share for the
+   * first, and for `x25519` too when the first is the ML-KEM hybrid (a server without the
+   * hybrid then needs no HelloRetryRequest). Groups the crypto provider lacks (ML-KEM on
+   * Node) are skipped when a handshake starts.
    */
   setGroups(groups: string[]): void {
     const out: NamedGroup[] = [];
     for (const name of groups) {
       const g = GROUP_NAMES.get(name.toLowerCase());
       if (g === undefined) throw new TypeError(`unknown group name '${name}'`);
-      if (!this.provider.supportedGroups().includes(g)) {
-        throw new TypeError(`group '${name}' is not supported by the crypto provider`);
-      }
       if (!out.includes(g)) out.push(g);
     }
     if (out.length === 0) throw new TypeError("no groups given");
@@ -462,7 +467,15 @@ export class SSLContext {
 
   /** @ignore The groups in preference order. */
   _groups(): NamedGroup[] {
-    return [...this.#groups];
+    const supported = this.provider.supportedGroups();
+    const groups = this.#groups.filter((g) => supported.includes(g));
+    if (groups.length === 0) {
+      throw new SSLError(
+        "NO_SUITABLE_GROUPS",
+        "none of the configured key exchange groups is supported by the crypto provider",
+      );
+    }
+    return groups;
   }
 
   /** Protocols to offer (client) or accept (server) with ALPN, in preference order. */
@@ -786,7 +799,10 @@ export class SSLContext {
       suites13: max >= Version.TLS13 ? tls13 : [],
       suites12: min <= Version.TLS12 ? tls12 : [],
       groups,
-      keyShareGroups: [groups[0]],
+      // The hybrid's share goes with an X25519 one, as browsers send them (RFC 8446 §4.2.8).
+      keyShareGroups: groups[0] === NamedGroup.X25519MLKEM768 && groups.includes(NamedGroup.x25519)
+        ? [groups[0], NamedGroup.x25519]
+        : [groups[0]],
       signatureSchemes: [...DEFAULT_SIGNATURE_SCHEMES],
       certSignatureSchemes: [...DEFAULT_SIGNATURE_SCHEMES],
       alpnProtocols: this._alpn(),

@@ -18,7 +18,7 @@ import {
   HRR_RANDOM,
   Version,
 } from "../../src/constants.ts";
-import type { KeyShare, SigningKey } from "../../src/crypto/provider.ts";
+import type { SigningKey } from "../../src/crypto/provider.ts";
 import { type CipherSuite, suiteById } from "../../src/crypto/suites.ts";
 import { Transcript } from "../../src/crypto/transcript.ts";
 import { defaultProvider } from "../../src/crypto/webcrypto.ts";
@@ -120,7 +120,6 @@ export class ScriptedServer {
   #buf: Bytes = EMPTY;
   #transcript = new Transcript(provider);
   #suite?: CipherSuite;
-  #share?: KeyShare;
   #write?: RecordProtection13;
   #read?: RecordProtection13;
   #clientHs?: HandshakeTrafficSecret;
@@ -255,7 +254,7 @@ export class ScriptedServer {
 
     const shares = parseExtension(findExtension(ch.extensions, E.key_share)!, readKeyShareClient);
     const clientShare = shares[0];
-    this.#share = await provider.generateKeyShare(clientShare.group);
+    const accepted = await provider.acceptKeyShare(clientShare.group, clientShare.keyExchange);
     const sh: ServerHello = {
       legacyVersion: Version.TLS12,
       random: provider.random(32),
@@ -264,14 +263,14 @@ export class ScriptedServer {
       compressionMethod: 0,
       extensions: [
         supportedVersionsServerExtension(Version.TLS13),
-        keyShareServerExtension({ group: this.#share.group, keyExchange: this.#share.publicKey }),
+        keyShareServerExtension({ group: clientShare.group, keyExchange: accepted.publicKey }),
       ],
     };
     this.opts.serverHello?.(sh);
     const shMsg = this.#message(H.server_hello, encodeServerHello(sh));
 
     const hash = this.#suite!.hash;
-    const shared = await this.#share.agree(clientShare.keyExchange);
+    const shared = accepted.secret;
     const hsSecret = await (await EarlySecret.derive(provider, hash)).handshakeSecret(shared);
     const helloHash = await this.#transcript.hash();
     this.#clientHs = await hsSecret.clientHandshakeTrafficSecret(helloHash);

@@ -81,10 +81,16 @@ async function recordFlight(): Promise<Flight> {
 before(async () => {
   pki = await makePki();
   server = await startOpenSSLServer(pki);
-  shares = new Map([[
-    NamedGroup.x25519,
-    await defaultProvider.generateKeyShare(NamedGroup.x25519),
-  ]]);
+  // Every key share the client sends is fixed (x25519, and the ML-KEM hybrid where the
+  // runtime has it), so each replay rebuilds the recorded ClientHello.
+  await defaultProvider.ready();
+  const groups = [NamedGroup.x25519, NamedGroup.X25519MLKEM768]
+    .filter((g) => defaultProvider.supportedGroups().includes(g));
+  shares = new Map(
+    await Promise.all(
+      groups.map(async (g) => [g, await defaultProvider.generateKeyShare(g)] as const),
+    ),
+  );
   recorded = await recordFlight();
   const setup = await clientSetup(pki);
   ctx = setup.ctx;

@@ -983,6 +983,8 @@ export interface ScriptServerOptions {
   tickets?: number;
   /** OpenSSL cipher string for TLS 1.2 (python, node). */
   ciphers?: string;
+  /** node only: key exchange groups, colon-separated (`ecdhCurve`). */
+  groups?: string;
   /**
    * python only: ask for the client certificate after the handshake instead of during it
    * (`post_handshake_auth` and `verify_client_post_handshake()`; needs `clientCert`).
@@ -1003,6 +1005,7 @@ interface ScriptServerConfig {
   tickets?: number;
   ciphers?: string;
   pha?: boolean;
+  groups?: string;
 }
 
 function scriptConfig(pki: Pki, opts: ScriptServerOptions): ScriptServerConfig {
@@ -1020,6 +1023,7 @@ function scriptConfig(pki: Pki, opts: ScriptServerOptions): ScriptServerConfig {
     tickets: opts.tickets,
     ciphers: opts.ciphers,
     pha: opts.pha,
+    groups: opts.groups,
   };
 }
 
@@ -1048,9 +1052,16 @@ export function startPythonServer(pki: Pki, opts: ScriptServerOptions = {}): Pro
   ]);
 }
 
-/** node:tls echo server (peers/node_server.mjs) run by Node; same protocol as the Python one. */
-export function startNodeServer(pki: Pki, opts: ScriptServerOptions = {}): Promise<ServerHandle> {
-  return startScriptServer("node_server.mjs", runtimeExecutable("node"), [
+/**
+ * node:tls echo server (peers/node_server.mjs); same protocol as the Python one. Run by Node
+ * (OpenSSL) by default, or by Bun, whose node:tls is BoringSSL.
+ */
+export function startNodeServer(
+  pki: Pki,
+  opts: ScriptServerOptions = {},
+  runtime: "node" | "bun" = "node",
+): Promise<ServerHandle> {
+  return startScriptServer(`node_server.mjs (${runtime})`, runtimeExecutable(runtime), [
     path.join(PEERS_DIR, "node_server.mjs"),
     JSON.stringify(scriptConfig(pki, opts)),
   ]);
@@ -1118,6 +1129,8 @@ export interface ScriptClientOptions {
   connections?: number;
   /** Overall timeout in ms (default 20000). */
   timeoutMs?: number;
+  /** node only: key exchange groups, colon-separated (`ecdhCurve`). */
+  groups?: string;
 }
 
 /** One JSON line printed by a peer client. */
@@ -1177,13 +1190,14 @@ export function runPythonClient(
   );
 }
 
-/** Run peers/node_client.mjs (with Node) once and parse its JSON result line. */
+/** Runs peers/node_client.mjs once (with Node, or Bun: BoringSSL) and parses its JSON result. */
 export function runNodeClient(
   pki: Pki,
   opts: ScriptClientOptions,
+  runtime: "node" | "bun" = "node",
 ): Promise<ClientResult & { stderr: string; code: number | null }> {
   return runScriptClient(
-    runtimeExecutable("node"),
+    runtimeExecutable(runtime),
     [path.join(PEERS_DIR, "node_client.mjs"), JSON.stringify(clientConfig(pki, opts))],
     opts.timeoutMs ?? 20_000,
   );

@@ -5,7 +5,7 @@
 // Options: host ("127.0.0.1"), port, servername ("localhost": SNI and the name verified),
 // caFile, certFile/keyFile (client certificate), minVersion / maxVersion, alpn ([...]),
 // text or bytes (N random bytes, default 1024), connections (default 1; later ones resume
-// the previous session), timeoutMs (default 20000).
+// the previous session), timeoutMs (default 20000), groups (`ecdhCurve`). Bun runs it too.
 //
 // Each connection sends the payload, waits until the same number of bytes came back, then
 // ends (close_notify) and waits for the server to close. Prints one JSON line like
@@ -35,6 +35,7 @@ function oneConnection(session) {
       ...(opts.minVersion ? { minVersion: opts.minVersion } : {}),
       ...(opts.maxVersion ? { maxVersion: opts.maxVersion } : {}),
       ...(opts.alpn ? { ALPNProtocols: opts.alpn } : {}),
+      ...(opts.groups ? { ecdhCurve: opts.groups } : {}),
       ...(session ? { session } : {}),
     });
     const timer = setTimeout(() => {

@@ -4,7 +4,8 @@
 // Usage: node node_server.mjs '<json options>'
 // Options: host, port (0 = free), certFile (PEM chain, leaf first), keyFile, caFile,
 // clientCert ("none"|"optional"|"required"), minVersion / maxVersion ("TLSv1.2"|"TLSv1.3"),
-// alpn ([...]), ciphers (OpenSSL cipher string). `tickets` is ignored (Node cannot set it).
+// alpn ([...]), ciphers (OpenSSL cipher string), groups (`ecdhCurve`, e.g. "X25519MLKEM768",
+// which Bun's BoringSSL has). `tickets` is ignored (Node cannot set it). Bun runs it too.
 //
 // Prints "READY <port>", then one JSON line per event (same format as python_server.py):
 //   {"event":"handshake",...} {"event":"closed","bytes":N,"cleanClose":null} {"event":"error",...}
@@ -31,6 +32,7 @@ const server = tls.createServer({
   ...(opts.maxVersion ? { maxVersion: opts.maxVersion } : {}),
   ...(opts.alpn ? { ALPNProtocols: opts.alpn } : {}),
   ...(opts.ciphers ? { ciphers: opts.ciphers } : {}),
+  ...(opts.groups ? { ecdhCurve: opts.groups } : {}),
 });
 
 server.on("secureConnection", (sock) => {
