@@ -101,6 +101,18 @@ count_node() {
   [ -n "$p" ] && echo "$p $((${f:-0} + ${c:-0}))"
 }
 
+# Prints the names of the failed tests from a runner's output (at most 30 lines), so that the
+# summary at the end of a long log says what failed.
+failures_deno() {
+  strip_ansi < "$1" | sed -n '/^ *FAILURES *$/,$p' | grep -E ' => ' | head -30
+}
+failures_bun() {
+  strip_ansi < "$1" | grep -E '^\(fail\) ' | head -30
+}
+failures_node() {
+  strip_ansi < "$1" | grep -E '^ *not ok [0-9]+ - ' | sed -E 's/^ +//' | head -30
+}
+
 run_deno() {
   local args=(test -A --cached-only)
   [ -n "$filter" ] && args+=(--filter "$filter")
@@ -176,6 +188,9 @@ echo
 echo "================ summary ================"
 for rt in "${runtimes[@]}"; do
   printf '%-5s %-16s %s\n' "$rt:" "${status[$rt]}" "${summary[$rt]}"
+  if [ "${status[$rt]}" != PASS ]; then
+    "failures_$rt" "$LOG_DIR/$rt.log" | sed 's/^/       /'
+  fi
 done
 echo "test_all: $total_pass passed, $total_fail failed"
 exit $overall
