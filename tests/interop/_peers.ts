@@ -1090,6 +1090,27 @@ export function startBunServer(pki: Pki, opts: ScriptServerOptions = {}): Promis
   ]);
 }
 
+/**
+ * Waits until a script server has printed `count` events named `event` (its stdout reaches us
+ * on its own schedule, after the bytes it echoed), then returns every event printed so far.
+ */
+export async function awaitServerEvents(
+  peer: Peer,
+  event: string,
+  count = 1,
+  timeoutMs = 5000,
+): Promise<Array<Record<string, unknown>>> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const events = serverEvents(peer);
+    if (events.filter((e) => e.event === event).length >= count) return events;
+    if (Date.now() > deadline) {
+      throw new Error(`the server printed fewer than ${count} "${event}" events: ${peer.stdout}`);
+    }
+    await new Promise((r) => setTimeout(r, 20));
+  }
+}
+
 /** Parse the JSON event lines a script server printed so far. */
 export function serverEvents(peer: Peer): Array<Record<string, unknown>> {
   const events: Array<Record<string, unknown>> = [];

@@ -3,7 +3,7 @@
 // with read()/write().
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { makePki, type Pki, serverEvents, startBunServer, stopAllPeers } from "./_peers.ts";
+import { awaitServerEvents, makePki, type Pki, startBunServer, stopAllPeers } from "./_peers.ts";
 import {
   assertEchoed,
   BULK,
@@ -44,7 +44,9 @@ describe("webtls client against a Bun TLS server", { timeout: TIMEOUT }, () => {
       await assertEchoed(data, echo);
       logThroughput("Bun TLS server, read()/write()", echo);
       await sock.close();
-      const hs = serverEvents(srv.peer).find((e) => e.event === "handshake")!;
+      const hs = (await awaitServerEvents(srv.peer, "handshake")).find((e) =>
+        e.event === "handshake"
+      )!;
       assert.equal(hs.version, "TLSv1.3");
       assert.equal(hs.cipher, sock.cipher()![0]);
       assert.equal(hs.alpn, "h2");
@@ -62,7 +64,8 @@ describe("webtls client against a Bun TLS server", { timeout: TIMEOUT }, () => {
       await sock.write(new TextEncoder().encode("mtls\n"));
       await readUntil(sock, "mtls\n");
       await sock.close();
-      assert.equal(serverEvents(srv.peer).some((e) => e.event === "error"), false);
+      const events = await awaitServerEvents(srv.peer, "closed");
+      assert.equal(events.some((e) => e.event === "error"), false);
     } finally {
       await srv.peer.stop();
     }

@@ -3,7 +3,14 @@
 // close_notify in both directions.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { makePki, type Pki, serverEvents, startDenoServer, stopAllPeers } from "./_peers.ts";
+import {
+  awaitServerEvents,
+  makePki,
+  type Pki,
+  serverEvents,
+  startDenoServer,
+  stopAllPeers,
+} from "./_peers.ts";
 import {
   assertEchoed,
   BULK,
@@ -11,7 +18,6 @@ import {
   commonName,
   connectLocal,
   echoStreams,
-  eventually,
   logThroughput,
   payload,
 } from "./_client.ts";
@@ -41,10 +47,7 @@ describe("webtls client against a Deno.listenTls server", { timeout: TIMEOUT }, 
       const echo = await echoStreams(sock, data, { close: true });
       await assertEchoed(data, echo);
       logThroughput("Deno.listenTls server, Web Streams", echo);
-      await eventually(
-        () => serverEvents(srv.peer).some((e) => e.event === "closed"),
-        "the server's closed event",
-      );
+      await awaitServerEvents(srv.peer, "closed");
       assert.deepEqual(
         serverEvents(srv.peer).find((e) => e.event === "closed"),
         { event: "closed", bytes: BULK, cleanClose: true },

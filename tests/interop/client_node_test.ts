@@ -3,7 +3,14 @@
 // client certificates as the server reports them.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { makePki, type Pki, serverEvents, startNodeServer, stopAllPeers } from "./_peers.ts";
+import {
+  awaitServerEvents,
+  makePki,
+  type Pki,
+  serverEvents,
+  startNodeServer,
+  stopAllPeers,
+} from "./_peers.ts";
 import {
   assertEchoed,
   BULK,
@@ -44,10 +51,7 @@ describe("webtls client against a node:tls server", { timeout: TIMEOUT }, () => 
       await assertEchoed(data, echo);
       logThroughput("node:tls server, read()/write()", echo);
       await sock.close();
-      await eventually(
-        () => serverEvents(srv.peer).some((e) => e.event === "closed"),
-        "the server's closed event",
-      );
+      await awaitServerEvents(srv.peer, "closed");
       const closed = serverEvents(srv.peer).find((e) => e.event === "closed")!;
       assert.equal(closed.bytes, BULK);
       assert.equal(serverEvents(srv.peer).some((e) => e.event === "error"), false);
@@ -64,10 +68,7 @@ describe("webtls client against a node:tls server", { timeout: TIMEOUT }, () => 
       const sock = await connectLocal(srv.port, ctx);
       assert.equal(sock.selectedAlpnProtocol(), "http/1.1");
       await sock.close();
-      await eventually(
-        () => serverEvents(srv.peer).some((e) => e.event === "handshake"),
-        "the server's handshake event",
-      );
+      await awaitServerEvents(srv.peer, "handshake");
       const hs = serverEvents(srv.peer).find((e) => e.event === "handshake")!;
       assert.equal(hs.alpn, "http/1.1");
     } finally {
@@ -90,9 +91,9 @@ describe("webtls client against a node:tls server", { timeout: TIMEOUT }, () => 
       await second.write(enc.encode("second\n"));
       await readUntil(second, "second\n");
       await second.close();
-      const reused = serverEvents(srv.peer).filter((e) => e.event === "handshake").map((e) =>
-        e.sessionReused
-      );
+      const reused = (await awaitServerEvents(srv.peer, "handshake", 2)).filter((e) =>
+        e.event === "handshake"
+      ).map((e) => e.sessionReused);
       assert.deepEqual(reused, [false, true], "what the server saw");
     } finally {
       await srv.peer.stop();
@@ -108,7 +109,9 @@ describe("webtls client against a node:tls server", { timeout: TIMEOUT }, () => 
       await sock.write(enc.encode("mtls\n"));
       await readUntil(sock, "mtls\n");
       await sock.close();
-      const hs = serverEvents(srv.peer).find((e) => e.event === "handshake")!;
+      const hs = (await awaitServerEvents(srv.peer, "handshake")).find((e) =>
+        e.event === "handshake"
+      )!;
       assert.deepEqual(hs.peerCert, { CN: "webtls test client" });
     } finally {
       await srv.peer.stop();

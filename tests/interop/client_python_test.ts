@@ -5,6 +5,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import {
+  awaitServerEvents,
   makePki,
   type Pki,
   requireTool,
@@ -70,10 +71,7 @@ describe("webtls client against a Python ssl server", { timeout: TIMEOUT }, () =
       const echo = await echoStreams(sock, data, { close: true });
       await assertEchoed(data, echo);
       logThroughput("python ssl server, Web Streams", echo);
-      await eventually(
-        () => serverEvents(srv.peer).some((e) => e.event === "closed"),
-        "the server's closed event",
-      );
+      await awaitServerEvents(srv.peer, "closed");
       const closed = serverEvents(srv.peer).find((e) => e.event === "closed")!;
       assert.deepEqual(closed, { event: "closed", bytes: BULK, cleanClose: true });
       const hs = serverEvents(srv.peer).find((e) => e.event === "handshake")!;
@@ -114,9 +112,9 @@ describe("webtls client against a Python ssl server", { timeout: TIMEOUT }, () =
       await second.write(enc.encode("second\n"));
       await readUntil(second, "second\n");
       await second.close();
-      const reused = serverEvents(srv.peer).filter((e) => e.event === "handshake").map((e) =>
-        e.sessionReused
-      );
+      const reused = (await awaitServerEvents(srv.peer, "handshake", 2)).filter((e) =>
+        e.event === "handshake"
+      ).map((e) => e.sessionReused);
       assert.deepEqual(reused, [false, true], "what the server saw");
     } finally {
       await srv.peer.stop();
@@ -132,7 +130,9 @@ describe("webtls client against a Python ssl server", { timeout: TIMEOUT }, () =
       await sock.write(enc.encode("mtls\n"));
       await readUntil(sock, "mtls\n");
       await sock.close();
-      const hs = serverEvents(srv.peer).find((e) => e.event === "handshake")!;
+      const hs = (await awaitServerEvents(srv.peer, "handshake")).find((e) =>
+        e.event === "handshake"
+      )!;
       assert.deepEqual(hs.peerCert, { commonName: "webtls test client" });
     } finally {
       await srv.peer.stop();
@@ -157,10 +157,7 @@ describe("webtls client against a Python ssl server", { timeout: TIMEOUT }, () =
         await readUntil(sock, line);
       }
       await sock.close();
-      await eventually(
-        () => serverEvents(srv.peer).some((e) => e.event === "closed"),
-        "the server's closed event",
-      );
+      await awaitServerEvents(srv.peer, "closed");
       const events = serverEvents(srv.peer);
       assert.equal(events.find((e) => e.event === "handshake")!.peerCert, null);
       const pha = events.find((e) => e.event === "pha");
