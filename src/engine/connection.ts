@@ -6,7 +6,7 @@
 import { asBytes, type Bytes, concat, concatAll, EMPTY } from "../_bytes.ts";
 import { Alert, AlertLevel, receivedAlertReason, TLSAlertError } from "../alert.ts";
 import { DecodeError } from "../codec/reader.ts";
-import { ContentType, MAX_PLAINTEXT } from "../constants.ts";
+import { ContentType, MAX_PLAINTEXT, Version } from "../constants.ts";
 import { InvalidPeerKeyError } from "../crypto/provider.ts";
 import { SSLCertVerificationError, SSLEOFError, SSLError, SSLZeroReturnError } from "../errors.ts";
 import {
@@ -125,6 +125,8 @@ export class Connection {
   #reassembler: HandshakeReassembler;
   #reader: RecordReader = new PlaintextReader();
   #writer: RecordWriter = new PlaintextWriter();
+  /** Content bytes per protected record the peer accepts (RFC 8449), once it said. */
+  #recordLimit: number | undefined;
   #state: HandshakeState;
   #pending: PendingOut[] = [];
   #outgoing: Bytes[] = [];
@@ -342,7 +344,8 @@ export class Connection {
       }
       if (data.byteLength === 0) return;
       // RFC 8446 §5.5: change keys before the AEAD limit of the current write key.
-      const records = Math.ceil(data.byteLength / MAX_PLAINTEXT) + this.#pending.length;
+      const perRecord = this.#writer.maxPlaintext ?? MAX_PLAINTEXT;
+      const records = Math.ceil(data.byteLength / perRecord) + this.#pending.length;
       if (
         this.#state.keyUpdate && this.#writer.recordsLeft < records + this.limits.keyUpdateMargin
       ) {
@@ -476,6 +479,25 @@ export class Connection {
   async setWriter(writer: RecordWriter): Promise<void> {
     await this.#flush();
     this.#writer = writer;
+    this.#applyRecordLimit();
+  }
+
+  /**
+   * Obeys the peer's record_size_limit from now on, for the negotiated version: in TLS 1.3 it
+   * counts the content type byte, and a value above the protocol's maximum means that maximum.
+   * Only protected records are limited. RFC 8449 §4.
+   */
+  limitRecordSize(limit: number): void {
+    this.#recordLimit = this.info.version === Version.TLS13
+      ? Math.min(limit, MAX_PLAINTEXT + 1) - 1
+      : Math.min(limit, MAX_PLAINTEXT);
+    this.#applyRecordLimit();
+  }
+
+  #applyRecordLimit(): void {
+    if (this.#recordLimit !== undefined && this.#writer.maxPlaintext !== undefined) {
+      this.#writer.maxPlaintext = this.#recordLimit;
+    }
   }
 
   /** The current write state (its record count drives automatic KeyUpdate). */

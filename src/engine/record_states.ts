@@ -32,6 +32,11 @@ export interface RecordWriter {
   readonly recordsLeft: number;
   /** Frames (and protects) `data` as one or more complete records of at most 2^14 bytes each. */
   seal(type: ContentType, data: Bytes): Promise<Bytes>;
+  /**
+   * Largest content per protected record, lowered by the peer's record_size_limit (RFC 8449
+   * §4); absent where records are not protected, which that limit does not cover.
+   */
+  maxPlaintext?: number;
 }
 
 /** The initial, unprotected read state. RFC 8446 §5.1. */

@@ -7,7 +7,7 @@ import type { Bytes } from "../_bytes.ts";
 import { Alert, alertError } from "../alert.ts";
 import { DecodeError, Reader } from "../codec/reader.ts";
 import { Writer } from "../codec/writer.ts";
-import { ExtensionType } from "../constants.ts";
+import { ExtensionType, MAX_PLAINTEXT } from "../constants.ts";
 
 /** One extension as on the wire. */
 export interface Extension {
@@ -398,6 +398,15 @@ export function ecPointFormatsExtension(): Extension {
 /** Reads `ECPointFormat ec_point_format_list<1..2^8-1>`. RFC 8422 §5.1.2. */
 export function readEcPointFormats(r: Reader): number[] {
   return Array.from(r.vec8("ec_point_format_list", 1));
+}
+
+/**
+ * record_size_limit with the largest record we accept, in the terms of the version it is
+ * sent for: 2^14+1 in TLS 1.3 (content type and padding included), 2^14 in TLS 1.2. RFC 8449
+ * §4.
+ */
+export function recordSizeLimitExtension(tls13: boolean): Extension {
+  return build(ExtensionType.record_size_limit, (w) => w.u16(MAX_PLAINTEXT + (tls13 ? 1 : 0)));
 }
 
 /** Reads record_size_limit; RFC 8449 §4: a value below 64 is illegal_parameter. */

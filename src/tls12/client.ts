@@ -28,6 +28,7 @@ import {
   findExtension,
   parseExtension,
   readEcPointFormats,
+  readRecordSizeLimit,
   readRenegotiationInfo,
   renegotiationInfoExtension,
 } from "../messages/extensions.ts";
@@ -146,6 +147,8 @@ export function startTls12Client(
     extendedMasterSecret: hs.ems,
   });
   cx.setVersion(Version.TLS12);
+  const rsl = findExtension(sh.extensions, E.record_size_limit);
+  if (rsl) cx.limitRecordSize(parseExtension(rsl, readRecordSizeLimit));
   const s = cfg.resume;
   const offeredId = hello.sessionId;
   if (

@@ -38,9 +38,11 @@ import {
   parseExtension,
   readAlpn,
   readEcPointFormats,
+  readRecordSizeLimit,
   readRenegotiationInfo,
   readSignatureAlgorithms,
   readSupportedGroups,
+  recordSizeLimitExtension,
   renegotiationInfoExtension,
 } from "../messages/extensions.ts";
 import { frameHandshake, type HandshakeMessage } from "../messages/handshake.ts";
@@ -98,6 +100,8 @@ interface Offer12 {
   pointFormats: boolean;
   ticket?: Bytes;
   serverName?: string;
+  /** The client's record_size_limit (RFC 8449). */
+  recordSizeLimit?: number;
 }
 
 /** Handles a ClientHello that negotiates TLS 1.2. */
@@ -156,6 +160,8 @@ export async function startTls12Server(
   if (offer.pointFormats) exts.push(ecPointFormatsExtension());
   if (hs.issueTicket) exts.push(emptyExtension(E.session_ticket));
   if (cx.info.serverNameAcknowledged) exts.push(emptyExtension(E.server_name));
+  // RFC 8449 §4: answered in the ServerHello in TLS 1.2.
+  if (offer.recordSizeLimit !== undefined) exts.push(recordSizeLimitExtension(false));
   const alpn = selectAlpn(cfg.alpnProtocols, offer.alpn);
   if (alpn !== undefined) {
     exts.push(alpnExtension([alpn]));
@@ -181,6 +187,7 @@ export async function startTls12Server(
     sessionReused: resumed !== undefined,
   });
   cx.setVersion(Version.TLS12);
+  if (offer.recordSizeLimit !== undefined) cx.limitRecordSize(offer.recordSizeLimit);
   if (resumed) return await resumeSession(cx, hs, resumed);
   return await sendServerFlight(cx, hs, choice!);
 }
@@ -242,6 +249,7 @@ function parseOffer12(cfg: ServerConfig, hello: ClientHello): Offer12 {
     pointFormats: points !== undefined,
     ticket: ticketExt?.data,
     serverName: clientHelloServerName(hello),
+    recordSizeLimit: get(E.record_size_limit, readRecordSizeLimit),
   };
 }
 

@@ -42,7 +42,9 @@ import {
   pskModesExtension,
   readCookie,
   readKeyShareEntry,
+  readRecordSizeLimit,
   readSignatureAlgorithms,
+  recordSizeLimitExtension,
   serverNameExtension,
   signatureAlgorithmsExtension,
   supportedGroupsExtension,
@@ -118,6 +120,7 @@ export async function startClient(cx: Connection, cfg: ClientConfig): Promise<Ha
   if (!sameList(cfg.signatureSchemes, cfg.certSignatureSchemes)) {
     exts.push(signatureAlgorithmsExtension(cfg.certSignatureSchemes, E.signature_algorithms_cert));
   }
+  exts.push(recordSizeLimitExtension(tls13));
   if (tls13) {
     const versions = tls12 ? [Version.TLS13, Version.TLS12] : [Version.TLS13];
     exts.push(supportedVersionsClientExtension(versions));
@@ -465,6 +468,8 @@ class ExpectEncryptedExtensions implements HandshakeState {
     }
     cx.info.serverNameAcknowledged = sni !== undefined;
     cx.info.alpn = acceptedAlpn(exts, hs.cfg.alpnProtocols) ?? null;
+    const rsl = findExtension(exts, E.record_size_limit);
+    if (rsl) cx.limitRecordSize(parseExtension(rsl, readRecordSizeLimit));
     hs.transcript.add(msg.raw);
     return Promise.resolve(
       this.resumed ? new ExpectFinished(hs, this.secret) : new ExpectCertificate(hs, this.secret),

@@ -50,10 +50,12 @@ import {
   readKeyShareClient,
   readPreSharedKeyClient,
   readPskModes,
+  readRecordSizeLimit,
   readServerName,
   readSignatureAlgorithms,
   readSupportedGroups,
   readSupportedVersionsClient,
+  recordSizeLimitExtension,
   signatureAlgorithmsExtension,
   supportedVersionsServerExtension,
 } from "../messages/extensions.ts";
@@ -89,6 +91,8 @@ interface Offer {
   psks?: OfferedPsks;
   cookie?: Bytes;
   postHandshakeAuth: boolean;
+  /** The client's record_size_limit (RFC 8449). */
+  recordSizeLimit?: number;
 }
 
 /** Everything the server remembers between states. Secrets never leave this object. */
@@ -193,6 +197,7 @@ function parseOffer(hello: ClientHello): Offer {
     psks,
     cookie: get(E.cookie, readCookie),
     postHandshakeAuth: findExtension(exts, E.post_handshake_auth) !== undefined,
+    recordSizeLimit: get(E.record_size_limit, readRecordSizeLimit),
   };
 }
 
@@ -473,6 +478,7 @@ class ExpectClientHello implements HandshakeState {
       sessionReused: resumed !== undefined,
     });
     cx.setVersion(Version.TLS13);
+    if (offer.recordSizeLimit !== undefined) cx.limitRecordSize(offer.recordSizeLimit);
     const early = await EarlySecret.derive(cfg.provider, suite.hash, resumed?.psk);
     const hsSecret = await early.handshakeSecret(shared);
     // Started now, awaited after our Finished: it overlaps signing the CertificateVerify.
@@ -493,6 +499,8 @@ class ExpectClientHello implements HandshakeState {
       ee.push(alpnExtension([alpn]));
       cx.info.alpn = alpn;
     }
+    // RFC 8449 §4: answered in EncryptedExtensions in TLS 1.3.
+    if (offer.recordSizeLimit !== undefined) ee.push(recordSizeLimitExtension(true));
     this.#send(cx, H.encrypted_extensions, encodeEncryptedExtensions(ee));
 
     // RFC 8446 §4.3.2: no CertificateRequest in a PSK handshake; with post-handshake auth

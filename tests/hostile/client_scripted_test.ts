@@ -266,6 +266,20 @@ describe("scripted server: EncryptedExtensions", { timeout: TIMEOUT }, () => {
     );
   });
 
+  it("a record_size_limit below 64 -> illegal_parameter (RFC 8449 §4)", async () => {
+    await fails(
+      { encryptedExtensions: [{ type: E.record_size_limit, data: new Uint8Array([0, 63]) }] },
+      Alert.illegal_parameter,
+    );
+  });
+
+  it("a record_size_limit of the wrong length -> decode_error", async () => {
+    await fails(
+      { encryptedExtensions: [{ type: E.record_size_limit, data: new Uint8Array([64]) }] },
+      Alert.decode_error,
+    );
+  });
+
   it("a non-empty server_name -> decode_error", async () => {
     await fails(
       { encryptedExtensions: [{ type: E.server_name, data: new Uint8Array([0, 0]) }] },

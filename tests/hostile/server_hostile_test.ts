@@ -188,6 +188,16 @@ describe("hostile clients: ClientHello", { timeout: TIMEOUT }, () => {
     });
   }
 
+  it("a record_size_limit below 64: illegal_parameter (RFC 8449 §4)", async () => {
+    const o = await hostile((c) =>
+      sendHello(c, {
+        edit: (ch) =>
+          void ch.extensions.push({ type: E.record_size_limit, data: new Uint8Array([0, 63]) }),
+      })
+    );
+    expectAlert(o, Alert.illegal_parameter, "BAD_EXTENSION", false);
+  });
+
   it("no signature_algorithms: missing_extension", async () => {
     const o = await hostile((c) => sendHello(c, { edit: without(E.signature_algorithms) }));
     expectAlert(o, Alert.missing_extension, "MISSING_SIGALGS_EXTENSION", false);

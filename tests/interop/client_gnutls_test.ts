@@ -9,6 +9,10 @@
 // what comes back. The server never closes an echo connection, so reads stop at 16 MiB.
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
+import { TLSVersion } from "../../mod.ts";
+import { concat } from "../../src/_bytes.ts";
+import { ContentType } from "../../src/constants.ts";
+import { splitRecords, startMitm } from "../hostile/_mitm.ts";
 import { makePki, type Pki, startGnutlsServer, stopAllPeers } from "./_peers.ts";
 import {
   assertEchoed,
@@ -232,4 +236,40 @@ describe("webtls client against gnutls-serv", { timeout: TIMEOUT }, () => {
       await srv.peer.stop();
     }
   });
+
+  // RFC 8449 §4, seen on the wire through a recording proxy (GnuTLS takes larger records than
+  // it asks for): gnutls-serv --recordsize 512 asks for 513 in TLS 1.3 (the content type
+  // counts) and 512 in TLS 1.2; a protected record adds the tag, in TLS 1.2 also the nonce.
+  for (
+    const [version, priority, limit, overhead] of [
+      ["1.3", TLS13_ONLY, 513, 16],
+      ["1.2", "NORMAL:-VERS-ALL:+VERS-TLS1.2", 512, 8 + 16],
+    ] as const
+  ) {
+    it(`keeps its records within gnutls-serv's record_size_limit (TLS ${version})`, async () => {
+      const srv = await startGnutlsServer(pki, ["--priority", priority, "--recordsize", "512"], {
+        echo: true,
+      });
+      const mitm = await startMitm({ upstreamPort: srv.port });
+      try {
+        // Offering both versions: the record_size_limit sent is TLS 1.3's 2^14+1.
+        const ctx = await clientContext(pki);
+        ctx.minimumVersion = TLSVersion.TLSv1_2;
+        const sock = await connectLocal(mitm.port, ctx);
+        assert.equal(sock.version(), `TLSv${version}`);
+        const line = `${"0123456789".repeat(2000)}\n`;
+        await sock.write(enc.encode(line));
+        assert.equal(await readUntil(sock, line), line);
+        await sock.close();
+        const conn = await mitm.connection(0);
+        const sizes = splitRecords(concat(...conn.fromClient))
+          .filter((rec) => rec.type === ContentType.application_data)
+          .map((rec) => rec.body.byteLength);
+        assert.ok(sizes.length > line.length / limit, `${sizes.length} records`);
+        assert.ok(Math.max(...sizes) <= limit + overhead, `records of ${Math.max(...sizes)} bytes`);
+      } finally {
+        await mitm.close();
+      }
+    });
+  }
 });

@@ -3,11 +3,23 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { CERT_REQUIRED, type SSLSocket } from "../../mod.ts";
+import { concat } from "../../src/_bytes.ts";
+import { ContentType, ExtensionType } from "../../src/constants.ts";
+import { decodeClientHello } from "../../src/messages/client_hello.ts";
+import { findExtension } from "../../src/messages/extensions.ts";
+import { splitRecords, startMitm } from "../hostile/_mitm.ts";
 import { type LeafName, makePki, type Pki, requireTool, runPeer, stopAllPeers } from "./_peers.ts";
-import { startWebtlsServer, streamEcho, type WebtlsServer } from "./_webtls_server.ts";
+import {
+  readLine,
+  startWebtlsServer,
+  streamEcho,
+  type WebtlsServer,
+  writeText,
+} from "./_webtls_server.ts";
 
 const TIMEOUT = 60_000;
 const TLS13 = "NORMAL:-VERS-ALL:+VERS-TLS1.3";
+const TLS12 = "NORMAL:-VERS-ALL:+VERS-TLS1.2";
 
 let pki: Pki;
 const servers: WebtlsServer[] = [];
@@ -132,6 +144,56 @@ describe("webtls server vs gnutls-cli", { timeout: 300_000 }, () => {
     const stats = s.context.sessionStats();
     assert.deepEqual([stats.accept_good, stats.hits, stats.misses], [2, 1, 0]);
   });
+
+  // RFC 8449 §4: GnuTLS accepts larger records than it asks for, so what our server sent is
+  // read off the wire by a recording proxy. The limit counts the plaintext (in TLS 1.3 with its
+  // content type: GnuTLS asks for 513 there); a protected record adds the AEAD tag, and in
+  // TLS 1.2 the explicit nonce.
+  for (
+    const [version, priority, overhead] of [["1.3", TLS13, 16], ["1.2", TLS12, 8 + 16]] as const
+  ) {
+    it(
+      `keeps its records within gnutls-cli's record_size_limit (--recordsize 512, TLS ${version})`,
+      {
+        timeout: TIMEOUT,
+      },
+      async () => {
+        const answer = "0123456789".repeat(2000);
+        const s = await server({
+          handler: async (sock) => {
+            await readLine(sock);
+            await writeText(sock, `${answer}\n`);
+            await sock.close();
+          },
+        });
+        const mitm = await startMitm({ upstreamPort: s.port });
+        try {
+          const r = await gnutlsCli(mitm.port, ["--priority", priority, "--recordsize", "512"]);
+          assert.ok(r.out.includes(answer), r.out.slice(-2000));
+          const conn = await mitm.connection(0);
+          const hello = splitRecords(concat(...conn.fromClient))[0].body;
+          const rsl = findExtension(
+            decodeClientHello(hello.subarray(4)).extensions,
+            ExtensionType.record_size_limit,
+          )!;
+          const limit = (rsl.data[0] << 8) | rsl.data[1];
+          assert.ok(limit <= 513, `gnutls-cli asks for ${limit}`);
+          const sizes = splitRecords(concat(...conn.fromServer))
+            .filter((rec) => rec.type === ContentType.application_data)
+            .map((rec) => rec.body.byteLength);
+          assert.ok(sizes.length > answer.length / limit, `${sizes.length} records`);
+          assert.ok(
+            Math.max(...sizes) <= limit + overhead,
+            `records of ${Math.max(...sizes)} bytes`,
+          );
+        } finally {
+          await mitm.close();
+        }
+        await s.handlersDone();
+        assert.deepEqual(s.handlerErrors, []);
+      },
+    );
+  }
 
   it("follows gnutls-cli's KeyUpdates (^rekey^ asks us to update too)", {
     timeout: TIMEOUT,

@@ -3,13 +3,12 @@
  *
  * A deterministic {@link TraceProvider} wraps the WebCrypto provider: `random()` returns the
  * trace's client random and `generateKeyShare(x25519)` the trace's client key. Our ClientHello
- * cannot be byte-identical to the trace's (its NSS client also sends renegotiation_info,
- * session_ticket and record_size_limit, and orders extensions differently), yet the trace's
- * keys all hang off Transcript-Hash(ClientHello, …). So the provider can *bridge*: when asked
- * to hash a transcript, it presents the trace's message in place of ours, message for message;
- * and when a decrypted record starts with a trace message our client did not ask for (the
- * server's EncryptedExtensions answers record_size_limit), it hands the client our version of
- * it. Every bridge is explicit in the test that installs it; everything else — key schedule,
+ * cannot be byte-identical to the trace's (its NSS client also sends renegotiation_info and
+ * session_ticket, and orders extensions differently), yet the trace's keys all hang off
+ * Transcript-Hash(ClientHello, …). So the provider can *bridge*: when asked to hash a
+ * transcript, it presents the trace's message in place of ours, message for message; and when
+ * a decrypted record starts with a trace message our client did not ask for (§4's
+ * EncryptedExtensions accepts early_data), it hands the client our version of it. Every bridge is explicit in the test that installs it; everything else — key schedule,
  * record protection, certificate and Finished checks, the bytes the client sends — is the
  * client's own code on the trace's bytes.
  * @module
@@ -278,11 +277,10 @@ export interface TraceClient {
 
 /**
  * Starts a client with RFC 8448 §3's settings, takes its ClientHello and bridges it to the
- * trace's; with `bridgeEncryptedExtensions` the server's EncryptedExtensions loses the
- * record_size_limit our client does not offer.
+ * trace's.
  */
 export async function startTraceClient(
-  options: { bridgeEncryptedExtensions?: boolean; limits?: Partial<EngineLimits> } = {},
+  options: { limits?: Partial<EngineLimits> } = {},
 ): Promise<TraceClient> {
   const random = decodeClientHello(V.clientHello.subarray(4)).random;
   const provider = new TraceProvider([random], [
@@ -293,12 +291,6 @@ export async function startTraceClient(
   await conn.start((cx) => startClient(cx, cfg));
   const clientHelloRecord = conn.takeOutgoing();
   provider.bridgeTranscript(clientHelloRecord.subarray(5), V.clientHello);
-  if (options.bridgeEncryptedExtensions ?? true) {
-    provider.bridgeDecrypted(
-      V.encryptedExtensions,
-      withoutExtensions(V.encryptedExtensions, [ExtensionType.record_size_limit]),
-    );
-  }
   return { conn, provider, clientHelloRecord };
 }
 

@@ -54,7 +54,7 @@ function byType(exts: readonly Extension[]): Map<number, Bytes> {
 }
 
 describe("RFC 8448 §3 replayed through the TLS 1.3 client", () => {
-  it("sends the trace's ClientHello field for field, short of three NSS extensions", async () => {
+  it("sends the trace's ClientHello field for field, short of two NSS extensions", async () => {
     const { clientHelloRecord } = await startTraceClient();
     // Record header: handshake, 0x0303 where the trace's NSS client wrote 0x0301 (RFC 8446
     // §5.1 allows either for an initial ClientHello).
@@ -70,18 +70,18 @@ describe("RFC 8448 §3 replayed through the TLS 1.3 client", () => {
     assert.deepEqual(ours.sessionId, trace.sessionId);
     assert.deepEqual(ours.cipherSuites, trace.cipherSuites);
     assert.deepEqual(ours.compressionMethods, trace.compressionMethods);
-    // Every extension we send is byte-identical to the trace's of the same type…
+    // Every extension we send is byte-identical to the trace's of the same type, including
+    // record_size_limit at 2^14+1 (RFC 8449 §4)…
     const traceExts = byType(trace.extensions);
     for (const e of ours.extensions) {
       assert.deepEqual(e.data, traceExts.get(e.type), `${E[e.type]} differs`);
     }
-    // …the trace's client also sends renegotiation_info (RFC 5746, TLS 1.2 only),
-    // session_ticket (RFC 5077, TLS 1.2 only) and record_size_limit (RFC 8449, which our
-    // client does not implement)…
+    // …the trace's client also sends renegotiation_info (RFC 5746, TLS 1.2 only) and
+    // session_ticket (RFC 5077, TLS 1.2 only)…
     const ourTypes = ours.extensions.map((e) => e.type);
     assert.deepEqual(
       trace.extensions.map((e) => e.type).filter((t) => !ourTypes.includes(t)),
-      [E.renegotiation_info, E.session_ticket, E.record_size_limit],
+      [E.renegotiation_info, E.session_ticket],
     );
     // …and orders them as NSS does, key_share before supported_versions and
     // signature_algorithms; ours puts key_share last.
@@ -89,6 +89,7 @@ describe("RFC 8448 §3 replayed through the TLS 1.3 client", () => {
       E.server_name,
       E.supported_groups,
       E.signature_algorithms,
+      E.record_size_limit,
       E.supported_versions,
       E.psk_key_exchange_modes,
       E.key_share,
@@ -102,23 +103,8 @@ describe("RFC 8448 §3 replayed through the TLS 1.3 client", () => {
         E.supported_versions,
         E.signature_algorithms,
         E.psk_key_exchange_modes,
+        E.record_size_limit,
       ],
-    );
-  });
-
-  it("refuses the trace's EncryptedExtensions as is: it answers record_size_limit, never offered", async () => {
-    const { conn } = await startTraceClient({ bridgeEncryptedExtensions: false });
-    conn.receive(V.serverHelloRecord);
-    conn.receive(V.serverHandshakeRecord);
-    await assert.rejects(
-      conn.process(),
-      (e: unknown) => e instanceof SSLError && e.reason === "UNSOLICITED_EXTENSION",
-    );
-    // RFC 8446 §4.2: unsupported_extension, in plaintext: the client takes its handshake write
-    // key only for its second flight.
-    assert.deepEqual(
-      conn.takeOutgoing(),
-      new Uint8Array([ContentType.alert, 3, 3, 0, 2, 2, Alert.unsupported_extension]),
     );
   });
 
@@ -220,13 +206,11 @@ describe("RFC 8448 §3 replayed through the TLS 1.3 client", () => {
    * of the trace's (the record still authenticates: the change is made after decryption).
    */
   async function tamperedFlight(certificateVerify: Bytes, finished: Bytes): Promise<Connection> {
-    const { conn, provider } = await startTraceClient({ bridgeEncryptedExtensions: false });
-    const ee = withoutExtensions(V.encryptedExtensions, [E.record_size_limit]);
+    const { conn, provider } = await startTraceClient();
     provider.bridgeDecrypted(
       V.serverHandshakePlaintext,
-      concat(ee, V.certificate, certificateVerify, finished),
+      concat(V.encryptedExtensions, V.certificate, certificateVerify, finished),
     );
-    provider.bridgeTranscript(ee, V.encryptedExtensions);
     conn.receive(V.serverHelloRecord);
     conn.receive(V.serverHandshakeRecord);
     return conn;
@@ -334,8 +318,8 @@ describe("RFC 8448 §4 replayed through the TLS 1.3 client", () => {
       readPreSharedKeyClient,
     );
     assert.deepEqual(offer, traceOffer);
-    // Every other extension is the trace's too; the trace adds renegotiation_info, early_data,
-    // record_size_limit and padding.
+    // Every other extension is the trace's too; the trace adds renegotiation_info, early_data
+    // and padding.
     const traceExts = byType(trace.extensions);
     for (const e of ch.extensions) {
       if (e.type !== E.pre_shared_key) {
@@ -345,7 +329,7 @@ describe("RFC 8448 §4 replayed through the TLS 1.3 client", () => {
     const ourTypes = ch.extensions.map((e) => e.type);
     assert.deepEqual(
       trace.extensions.map((e) => e.type).filter((t) => !ourTypes.includes(t)),
-      [E.renegotiation_info, E.early_data, E.record_size_limit, E.padding],
+      [E.renegotiation_info, E.early_data, E.padding],
     );
     assert.deepEqual(offer.binders, [R.binder]);
     // The binder covered the client's own ClientHello up to the binders list (RFC 8446
@@ -366,11 +350,10 @@ describe("RFC 8448 §4 replayed through the TLS 1.3 client", () => {
 
   it("resumes on the trace's ServerHello and server flight, then matches its records", async () => {
     const { conn, provider } = await bridgedResumption();
-    // The trace's EncryptedExtensions also accepts early_data and answers record_size_limit,
-    // neither of which our client offered.
+    // The trace's EncryptedExtensions also accepts early_data, which our client did not offer.
     provider.bridgeDecrypted(
       R.encryptedExtensions,
-      withoutExtensions(R.encryptedExtensions, [E.record_size_limit, E.early_data]),
+      withoutExtensions(R.encryptedExtensions, [E.early_data]),
     );
     conn.receive(R.serverHelloRecord);
     conn.receive(R.serverHandshakeRecord);
