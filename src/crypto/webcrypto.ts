@@ -427,7 +427,7 @@ export class WebCryptoProvider implements CryptoProvider {
     return alg === "CHACHA20-POLY1305" ? this.#chacha : true;
   }
 
-  /** x25519, secp256r1, secp384r1, secp521r1. */
+  /** x25519, secp256r1, secp384r1, secp521r1, and X25519MLKEM768 where WebCrypto has ML-KEM. */
   supportedGroups(): readonly NamedGroup[] {
     return this.#groups;
   }

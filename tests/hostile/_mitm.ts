@@ -105,6 +105,13 @@ export function record(type: number, body: Uint8Array, version = 0x0303): Bytes 
   return out;
 }
 
+/** The body length of each protected (application_data) record in recorded `chunks`. */
+export function protectedRecordSizes(chunks: readonly Uint8Array[]): number[] {
+  return splitRecords(concat(...chunks))
+    .filter((rec) => rec.type === ContentType.application_data)
+    .map((rec) => rec.body.byteLength);
+}
+
 /** Splits a byte stream into records (a trailing partial record is ignored). */
 export function splitRecords(stream: Uint8Array): RawRecord[] {
   const out: RawRecord[] = [];

@@ -10,9 +10,7 @@
 import { after, before, describe, it } from "node:test";
 import assert from "node:assert/strict";
 import { TLSVersion } from "../../mod.ts";
-import { concat } from "../../src/_bytes.ts";
-import { ContentType } from "../../src/constants.ts";
-import { splitRecords, startMitm } from "../hostile/_mitm.ts";
+import { protectedRecordSizes, startMitm } from "../hostile/_mitm.ts";
 import { makePki, type Pki, startGnutlsServer, stopAllPeers } from "./_peers.ts";
 import {
   assertEchoed,
@@ -262,9 +260,7 @@ describe("webtls client against gnutls-serv", { timeout: TIMEOUT }, () => {
         assert.equal(await readUntil(sock, line), line);
         await sock.close();
         const conn = await mitm.connection(0);
-        const sizes = splitRecords(concat(...conn.fromClient))
-          .filter((rec) => rec.type === ContentType.application_data)
-          .map((rec) => rec.body.byteLength);
+        const sizes = protectedRecordSizes(conn.fromClient);
         assert.ok(sizes.length > line.length / limit, `${sizes.length} records`);
         assert.ok(Math.max(...sizes) <= limit + overhead, `records of ${Math.max(...sizes)} bytes`);
       } finally {
